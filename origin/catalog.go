@@ -1,0 +1,438 @@
+// Package origin keeps the node's own state: the video catalogue and job
+// queue (badger), the media layout on disk, upload intake and the admin token.
+package origin
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/google/uuid"
+)
+
+// State is a video's state, numbered as PeerTube's VideoState.
+type State int
+
+const (
+	StatePublished         State = 1
+	StateToTranscode       State = 2
+	StateTranscodingFailed State = 7
+)
+
+// Video is one catalogue entry.
+type Video struct {
+	ID          int64
+	UUID        string
+	ShortUUID   string
+	Name        string
+	State       State
+	Transcoding bool
+	Progress    float64 // 0..1 while transcoding
+	Error       string  // failure reason when State is StateTranscodingFailed
+	Duration    float64 // seconds
+	SourceSize  int64
+	SourceName  string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Renditions  []Rendition
+}
+
+// Rendition is one rung of a video's HLS ladder.
+type Rendition struct {
+	Height       int
+	Width        int
+	FPS          float64
+	Size         int64
+	FileName     string
+	PlaylistName string
+	TorrentName  string
+	InfoHash     string // hex
+	Bandwidth    int
+}
+
+// ErrNotFound reports a video or job that is not in the catalogue.
+var ErrNotFound = errors.New("not found")
+
+// Key layout. Ids are 8-byte big-endian so that key order is id order.
+const (
+	prefixVideo     = "v/"  // v/<id> → Video JSON
+	prefixVideoUUID = "vu/" // vu/<uuid> → id
+	prefixVideoShrt = "vs/" // vs/<shortUUID> → id
+	keyVideoSeq     = "seq/video"
+	keyVideoCount   = "count/video" // number of videos, so listing need not count
+)
+
+// maxConflictRetries bounds retries of a transaction that lost a race.
+const maxConflictRetries = 32
+
+// Catalog is the video catalogue in a badger database. The job queue and the
+// admin token live in the same database.
+type Catalog struct {
+	db     *badger.DB
+	logger *slog.Logger
+
+	tokenMu   sync.Mutex
+	tokenHash []byte // cached SHA-256 of the admin token; nil until known
+}
+
+// OpenCatalog opens (or creates) the database in dir with options sized for a
+// small catalogue: small memtables and caches, and values kept in the LSM
+// tree (records are a few KiB) so the value log never needs collecting.
+func OpenCatalog(dir string, logger *slog.Logger) (*Catalog, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	opts := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{logger.With("component", "badger")}).
+		WithLoggingLevel(badger.WARNING).
+		WithSyncWrites(true). // an acknowledged upload must survive a crash
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBaseTableSize(2 << 20).
+		WithBaseLevelSize(8 << 20).
+		WithValueThreshold(64 << 10).
+		WithValueLogFileSize(32 << 20).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(4 << 20).
+		WithNumCompactors(2).
+		WithNumVersionsToKeep(1).
+		WithMetricsEnabled(false)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open catalogue %s: %w", dir, err)
+	}
+	return &Catalog{db: db, logger: logger}, nil
+}
+
+// Close flushes and closes the database. Stop Queue.Run first.
+func (c *Catalog) Close() error {
+	if err := c.db.Close(); err != nil {
+		return fmt.Errorf("close catalogue: %w", err)
+	}
+	return nil
+}
+
+// update runs fn in a read-write transaction, retrying when a concurrent
+// transaction wrote what fn read. fn may therefore run more than once.
+func (c *Catalog) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	for range maxConflictRetries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := c.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("catalogue: %w after %d attempts", badger.ErrConflict, maxConflictRetries)
+}
+
+// CreateVideo stores v as a new video. It assigns the ID (a sequence from 1),
+// a random UUID v4 unless v.UUID is already a valid UUID, the ShortUUID,
+// CreatedAt and UpdatedAt. A zero State becomes StateToTranscode.
+func (c *Catalog) CreateVideo(ctx context.Context, v Video) (Video, error) {
+	var out Video
+	err := c.update(ctx, func(txn *badger.Txn) error {
+		var err error
+		out, err = createVideoTxn(txn, v)
+		return err
+	})
+	if err != nil {
+		return Video{}, fmt.Errorf("create video: %w", err)
+	}
+	return out, nil
+}
+
+func createVideoTxn(txn *badger.Txn, v Video) (Video, error) {
+	if v.UUID == "" {
+		v.UUID = uuid.NewString()
+	}
+	id, err := canonicalUUID(v.UUID)
+	if err != nil {
+		return Video{}, err
+	}
+	v.UUID = id
+	if v.ShortUUID, err = ShortUUID(v.UUID); err != nil {
+		return Video{}, err
+	}
+	if _, err := txn.Get([]byte(prefixVideoUUID + v.UUID)); err == nil {
+		return Video{}, fmt.Errorf("uuid %s already in use", v.UUID)
+	} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		return Video{}, err
+	}
+	v.ID, err = nextSeq(txn, keyVideoSeq)
+	if err != nil {
+		return Video{}, err
+	}
+	if _, err := addCounter(txn, keyVideoCount, 1); err != nil {
+		return Video{}, err
+	}
+	now := time.Now().UTC().Round(0)
+	if v.CreatedAt.IsZero() {
+		v.CreatedAt = now
+	}
+	v.UpdatedAt = now
+	if v.State == 0 {
+		v.State = StateToTranscode
+	}
+	if err := putVideo(txn, v); err != nil {
+		return Video{}, err
+	}
+	idBytes := idKey("", v.ID)
+	if err := txn.Set([]byte(prefixVideoUUID+v.UUID), idBytes); err != nil {
+		return Video{}, err
+	}
+	if err := txn.Set([]byte(prefixVideoShrt+v.ShortUUID), idBytes); err != nil {
+		return Video{}, err
+	}
+	return v, nil
+}
+
+// nextSeq increments the counter at key inside txn. Unlike badger's leased
+// Sequence it never skips numbers, and a conflict simply retries the txn.
+func nextSeq(txn *badger.Txn, key string) (int64, error) {
+	return addCounter(txn, key, 1)
+}
+
+// readCounter returns the counter at key (0 when absent).
+func readCounter(txn *badger.Txn, key string) (int64, error) {
+	item, err := txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = item.Value(func(b []byte) error {
+		if len(b) != 8 {
+			return fmt.Errorf("corrupt counter %s", key)
+		}
+		n = int64(binary.BigEndian.Uint64(b))
+		return nil
+	})
+	return n, err
+}
+
+// addCounter adds delta to the counter at key and returns the new value.
+func addCounter(txn *badger.Txn, key string, delta int64) (int64, error) {
+	n, err := readCounter(txn, key)
+	if err != nil {
+		return 0, err
+	}
+	n += delta
+	return n, txn.Set([]byte(key), binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+func idKey(prefix string, id int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(prefix), uint64(id))
+}
+
+func putVideo(txn *badger.Txn, v Video) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(idKey(prefixVideo, v.ID), b)
+}
+
+func getVideo(txn *badger.Txn, id int64) (Video, error) {
+	item, err := txn.Get(idKey(prefixVideo, id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return Video{}, ErrNotFound
+	}
+	if err != nil {
+		return Video{}, err
+	}
+	var v Video
+	err = item.Value(func(b []byte) error { return json.Unmarshal(b, &v) })
+	return v, err
+}
+
+// indexLookup resolves a secondary index key to a video id.
+func indexLookup(txn *badger.Txn, key string) (int64, error) {
+	item, err := txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = item.Value(func(b []byte) error {
+		if len(b) != 8 {
+			return fmt.Errorf("corrupt index %s", key)
+		}
+		id = int64(binary.BigEndian.Uint64(b))
+		return nil
+	})
+	return id, err
+}
+
+// Video finds a video by numeric id, UUID or shortUUID, as PeerTube's
+// /videos/{id} does. It returns ErrNotFound when there is none.
+func (c *Catalog) Video(ctx context.Context, ref string) (Video, error) {
+	if err := ctx.Err(); err != nil {
+		return Video{}, err
+	}
+	var v Video
+	err := c.db.View(func(txn *badger.Txn) error {
+		id, err := resolveRef(txn, ref)
+		if err != nil {
+			return err
+		}
+		v, err = getVideo(txn, id)
+		return err
+	})
+	if err != nil {
+		return Video{}, fmt.Errorf("video %q: %w", ref, err)
+	}
+	return v, nil
+}
+
+func resolveRef(txn *badger.Txn, ref string) (int64, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		if id <= 0 {
+			return 0, ErrNotFound
+		}
+		return id, nil
+	}
+	if u, err := canonicalUUID(ref); err == nil {
+		return indexLookup(txn, prefixVideoUUID+u)
+	}
+	if len(ref) == shortUUIDLength {
+		return indexLookup(txn, prefixVideoShrt+ref)
+	}
+	return 0, ErrNotFound
+}
+
+// Videos lists videos newest first (id descending, like PeerTube's default
+// -publishedAt sort), skipping start and returning at most count, with the
+// total number of videos.
+func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	start = max(start, 0)
+	var (
+		out   []Video
+		total int
+	)
+	err := c.db.View(func(txn *badger.Txn) error {
+		n, err := readCounter(txn, keyVideoCount)
+		if err != nil {
+			return err
+		}
+		total = int(n)
+		if count <= 0 || start >= total {
+			return nil
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefixVideo)
+		opts.Reverse = true
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		// In reverse, Seek lands on the last key <= the seek key.
+		skipped := 0
+		for it.Seek([]byte(prefixVideo + "\xff")); it.Valid() && len(out) < count; it.Next() {
+			if skipped < start {
+				skipped++
+				continue
+			}
+			var v Video
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list videos: %w", err)
+	}
+	return out, total, nil
+}
+
+// UpdateVideo applies fn to the stored video in one transaction, retrying on
+// conflicts (so fn may run more than once and must only modify its argument).
+// ID, UUID, ShortUUID and CreatedAt cannot be changed; UpdatedAt is set.
+// An error from fn aborts the update and is returned unchanged.
+func (c *Catalog) UpdateVideo(ctx context.Context, id int64, fn func(*Video) error) (Video, error) {
+	var out Video
+	var fnErr error
+	err := c.update(ctx, func(txn *badger.Txn) error {
+		fnErr = nil
+		v, err := getVideo(txn, id)
+		if err != nil {
+			return err
+		}
+		orig := v
+		v.Renditions = append([]Rendition(nil), orig.Renditions...)
+		if err := fn(&v); err != nil {
+			fnErr = err
+			return err
+		}
+		v.ID, v.UUID, v.ShortUUID, v.CreatedAt = orig.ID, orig.UUID, orig.ShortUUID, orig.CreatedAt
+		v.UpdatedAt = time.Now().UTC().Round(0)
+		if err := putVideo(txn, v); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	if fnErr != nil {
+		return Video{}, fnErr
+	}
+	if err != nil {
+		return Video{}, fmt.Errorf("update video %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteVideo removes a video and its index entries from the catalogue
+// (files are the Store's: see Store.RemoveVideo).
+func (c *Catalog) DeleteVideo(ctx context.Context, id int64) error {
+	err := c.update(ctx, func(txn *badger.Txn) error {
+		v, err := getVideo(txn, id)
+		if err != nil {
+			return err
+		}
+		for _, k := range [][]byte{idKey(prefixVideo, id), []byte(prefixVideoUUID + v.UUID), []byte(prefixVideoShrt + v.ShortUUID)} {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		_, err = addCounter(txn, keyVideoCount, -1)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete video %d: %w", id, err)
+	}
+	return nil
+}
+
+// badgerLogger routes badger's printf-style log to slog. Only warnings and
+// errors are kept; badger is chatty at info level.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(trimNL(fmt.Sprintf(f, a...))) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(trimNL(fmt.Sprintf(f, a...))) }
+func (b badgerLogger) Infof(string, ...any)        {}
+func (b badgerLogger) Debugf(string, ...any)       {}
+
+func trimNL(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
