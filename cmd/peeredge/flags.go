@@ -1,0 +1,212 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/peeredge/peeredge/internal/node"
+)
+
+// options are the flags shared by every command that opens a node.
+type options struct {
+	cfg       node.Config
+	logLevel  slog.Level
+	logFormat string
+}
+
+// newFlagSet declares the node's flags with defaults from the environment
+// (PEEREDGE_<NAME>) over the embedded defaults.
+func newFlagSet(name string, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	d := node.Defaults()
+	o.cfg = d
+	fs.StringVar(&o.cfg.Listen, "listen", env("LISTEN", d.Listen), "address to listen on (host:port)")
+	fs.StringVar(&o.cfg.DataDir, "data", env("DATA", d.DataDir), "data directory: catalogue, media, originals")
+	fs.StringVar(&o.cfg.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL viewers reach the node at (default http://LISTEN)")
+	fs.StringVar(&o.cfg.AdminToken, "admin-token", env("ADMIN_TOKEN", ""), "admin bearer token to store (default: create one on first start)")
+	fs.Var(byteSize{&o.cfg.MaxUploadSize}, "max-upload-size", "largest accepted video file, e.g. 512MiB, 8GiB")
+	o.cfg.MaxUploadSize = envSize("MAX_UPLOAD_SIZE", d.MaxUploadSize)
+	fs.DurationVar(&o.cfg.SegmentDuration, "segment-duration", envDuration("SEGMENT_DURATION", d.SegmentDuration), "HLS segment length")
+	fs.Var(intList{&o.cfg.Rungs}, "rungs", "ladder heights below the source's own, e.g. 1080,720,480,360,240")
+	o.cfg.Rungs = envInts("RUNGS", d.Rungs)
+	fs.IntVar(&o.cfg.Workers, "workers", envInt("WORKERS", d.Workers), "transcoding jobs run at once")
+	fs.StringVar(&o.cfg.FFmpeg, "ffmpeg", env("FFMPEG", d.FFmpeg), "ffmpeg binary")
+	fs.StringVar(&o.cfg.FFprobe, "ffprobe", env("FFPROBE", d.FFprobe), "ffprobe binary")
+	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
+	return fs
+}
+
+// parse parses args and builds the logger; it reports bad values clearly.
+func (o *options) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return err
+	}
+	var h slog.Handler
+	hopts := &slog.HandlerOptions{Level: o.logLevel}
+	switch o.logFormat {
+	case "text":
+		h = slog.NewTextHandler(os.Stderr, hopts)
+	case "json":
+		h = slog.NewJSONHandler(os.Stderr, hopts)
+	default:
+		return fmt.Errorf("-log-format %q: want text or json", o.logFormat)
+	}
+	o.cfg.Logger = slog.New(h)
+	return nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("PEEREDGE_" + name); ok {
+		return v
+	}
+	return def
+}
+
+// The env* helpers fall back to the default on a bad value and say so:
+// failing later with a flag error would name the wrong source.
+func envInt(name string, def int) int {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		warnEnv(name, v, err)
+		return def
+	}
+	return n
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		warnEnv(name, v, err)
+		return def
+	}
+	return d
+}
+
+func envSize(name string, def int64) int64 {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := parseByteSize(v)
+	if err != nil {
+		warnEnv(name, v, err)
+		return def
+	}
+	return n
+}
+
+func envInts(name string, def []int) []int {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	var out []int
+	if err := (intList{&out}).Set(v); err != nil {
+		warnEnv(name, v, err)
+		return def
+	}
+	return out
+}
+
+func warnEnv(name, v string, err error) {
+	fmt.Fprintf(os.Stderr, "peeredge: ignoring PEEREDGE_%s=%q: %v\n", name, v, err)
+}
+
+func levelOf(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		warnEnv("LOG_LEVEL", s, err)
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// byteSize is a flag of bytes with optional binary or decimal suffix.
+type byteSize struct{ p *int64 }
+
+func (b byteSize) String() string {
+	if b.p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*b.p, 10)
+}
+
+func (b byteSize) Set(s string) error {
+	n, err := parseByteSize(s)
+	if err != nil {
+		return err
+	}
+	*b.p = n
+	return nil
+}
+
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40},
+	{"B", 1},
+}
+
+func parseByteSize(in string) (int64, error) {
+	s := strings.TrimSpace(in)
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q: want a positive number of bytes, e.g. 512MiB", in)
+	}
+	return n * mult, nil
+}
+
+// intList is a comma-separated list of integers.
+type intList struct{ p *[]int }
+
+func (l intList) String() string {
+	if l.p == nil {
+		return ""
+	}
+	parts := make([]string, len(*l.p))
+	for i, n := range *l.p {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l intList) Set(s string) error {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("list %q: %q is not an integer", s, f)
+		}
+		out = append(out, n)
+	}
+	*l.p = out
+	return nil
+}

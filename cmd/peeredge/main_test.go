@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests here run the real binary, as an operator would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "peeredge-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "peeredge")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// process is a running peeredge with its stderr collected.
+type process struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan error
+}
+
+type lockedBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func newLockedBuffer() *lockedBuffer { return &lockedBuffer{mu: make(chan struct{}, 1)} }
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
+
+func start(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &process{cmd: cmd, stderr: newLockedBuffer(), done: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	cmd.Stdout = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("peeredge output:\n%s", p.stderr.String())
+		}
+	})
+	return p
+}
+
+// waitHTTP waits until the node answers on addr.
+func waitHTTP(t *testing.T, p *process, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("peeredge exited: %v", err)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/api/v1/videos")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("node did not answer within 20 s")
+}
+
+func (p *process) stop(t *testing.T, sig os.Signal) error {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(40 * time.Second):
+		t.Fatal("peeredge did not stop within 40 s")
+		return nil
+	}
+}
+
+func makeClip(t *testing.T, seconds int, size string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "clip.mp4")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=25:duration=%d", size, seconds),
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, msg)
+	}
+	return out
+}
+
+func upload(t *testing.T, addr, token, clip string) string {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("name", "clip")
+	fw, _ := mw.CreateFormFile("videofile", "clip.mp4")
+	b, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(b)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/videos/upload", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Video struct {
+			UUID string `json:"uuid"`
+		} `json:"video"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("upload: %s: %v", resp.Status, err)
+	}
+	return out.Video.UUID
+}
+
+type videoState struct {
+	State struct {
+		ID    int    `json:"id"`
+		Label string `json:"label"`
+	} `json:"state"`
+	TranscodingProgress *float64 `json:"transcodingProgress"`
+	StateReason         string   `json:"stateReason"`
+}
+
+func getVideo(t *testing.T, addr, ref string) videoState {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/v1/videos/" + ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v videoState
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestFirstStartPrintsTokenOnce checks the admin token is shown on the first
+// start only and is the one that authorises uploads.
+func TestFirstStartPrintsTokenOnce(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	p := start(t, nil, "serve", "--data", data, "--listen", addr)
+	waitHTTP(t, p, addr)
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	m := regexp.MustCompile(`Admin token \(shown once[^\n]*\n\n\s+(\S+)`).FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatalf("no admin token printed:\n%s", p.stderr.String())
+	}
+	token := m[1]
+
+	p2 := start(t, []string{"PEEREDGE_LISTEN=" + addr, "PEEREDGE_DATA=" + data}, "serve")
+	waitHTTP(t, p2, addr)
+	if strings.Contains(p2.stderr.String(), token) {
+		t.Error("token printed again on the second start")
+	}
+	// Wrong token refused, right token accepted (a body that is not
+	// multipart proves we got past authentication).
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"wrong", http.StatusUnauthorized}, {token, http.StatusBadRequest}} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/videos/upload", strings.NewReader("x"))
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("token %q: status %d, want %d", tc.token, resp.StatusCode, tc.want)
+		}
+	}
+	if err := p2.stop(t, os.Interrupt); err != nil {
+		t.Fatalf("exit after SIGINT: %v", err)
+	}
+}
+
+// TestGracefulShutdownFinishesRequests starts a slow download, sends SIGTERM
+// mid-body, and checks the download completes and the node exits cleanly.
+func TestGracefulShutdownFinishesRequests(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	// A large file in the media tree, written as a published one would be.
+	uuid := "0b4c7a5e-5f1e-4a53-9a49-0d2f0f3c2a11"
+	dir := filepath.Join(data, "media", "streaming-playlists", "hls", uuid)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 4<<20) // 64 MiB
+	if err := os.WriteFile(filepath.Join(dir, uuid+"-240-fragmented.mp4"), payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, []string{"PEEREDGE_ADMIN_TOKEN=x"}, "serve", "--data", data, "--listen", addr)
+	waitHTTP(t, p, addr)
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /static/streaming-playlists/hls/%s/%s-240-fragmented.mp4 HTTP/1.1\r\nHost: x\r\n\r\n", uuid, uuid)
+	br := bufio.NewReaderSize(conn, 4096)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 1<<20)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	// The node is asked to stop while most of the body is still unsent.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("body cut off after %d bytes: %v", len(first)+len(rest), err)
+	}
+	if got := append(first, rest...); !bytes.Equal(got, payload) {
+		t.Fatalf("got %d bytes, want %d", len(got), len(payload))
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("no exit")
+	}
+	if !strings.Contains(p.stderr.String(), "msg=stopped") {
+		t.Errorf("no clean stop logged:\n%s", p.stderr.String())
+	}
+}
+
+// TestKilledMidJobResumes kills the node while it transcodes and checks the
+// next start publishes the video.
+func TestKilledMidJobResumes(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	env := []string{"PEEREDGE_ADMIN_TOKEN=tok", "PEEREDGE_DATA=" + data, "PEEREDGE_LISTEN=" + addr}
+	clip := makeClip(t, 20, "640x360")
+	p := start(t, env, "serve")
+	waitHTTP(t, p, addr)
+	uuid := upload(t, addr, "tok", clip)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v := getVideo(t, addr, uuid)
+		if v.State.ID == 1 {
+			t.Skip("transcoding finished before the node could be killed")
+		}
+		if v.TranscodingProgress != nil {
+			break // ffmpeg is running
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("transcoding never started: %+v", v)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.cmd.Process.Kill()
+	<-p.done
+
+	p2 := start(t, env, "serve")
+	waitHTTP(t, p2, addr)
+	deadline = time.Now().Add(3 * time.Minute)
+	for {
+		v := getVideo(t, addr, uuid)
+		if v.State.ID == 1 {
+			break
+		}
+		if v.State.ID == 7 || time.Now().After(deadline) {
+			t.Fatalf("not published after restart: %+v", v)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := p2.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p2.stderr.String(), "attempt=2") {
+		t.Errorf("the interrupted job was not started again:\n%s", p2.stderr.String())
+	}
+	// Nothing of the killed run is left in the temporary area.
+	entries, _ := os.ReadDir(filepath.Join(data, "tmp"))
+	if len(entries) != 0 {
+		t.Errorf("tmp not empty after restart: %v", entries)
+	}
+}
+
+// TestIngestCommand runs "peeredge ingest" and then serves the result.
+func TestIngestCommand(t *testing.T) {
+	data := t.TempDir()
+	clip := makeClip(t, 4, "320x240")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary, "ingest", "--data", data, "--name", "Ingested", "--admin-token", "x", clip).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"published", "master playlist: http://127.0.0.1:9000/static/streaming-playlists/hls/", "240p torrent:"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("ingest output lacks %q:\n%s", want, text)
+		}
+	}
+	// Not a video: a clear error, exit status 1, nothing created.
+	bad := filepath.Join(t.TempDir(), "x.mp4")
+	os.WriteFile(bad, []byte("hello"), 0o644)
+	out, err = exec.CommandContext(ctx, binary, "ingest", "--data", data, bad).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "not a video") {
+		t.Errorf("ingest of a text file: %v\n%s", err, out)
+	}
+	entries, _ := os.ReadDir(filepath.Join(data, "originals"))
+	if len(entries) != 1 {
+		t.Errorf("originals holds %d files, want 1", len(entries))
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"nope"}, {"serve", "--listen"}, {"serve", "extra"}, {"ingest"}, {"serve", "--max-upload-size", "lots"}} {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), "PEEREDGE_DATA="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("%q: exit 0, want an error\n%s", args, out)
+		}
+		if len(out) == 0 {
+			t.Errorf("%q: no message", args)
+		}
+	}
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/peeredge/peeredge/internal/node"
+)
+
+func serve(ctx context.Context, args []string) error {
+	var o options
+	fs := newFlagSet("serve", &o)
+	if err := o.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	n, err := node.Open(ctx, o.cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	return serveNode(ctx, n, o.cfg.Listen)
+}
+
+func serveNode(ctx context.Context, n *node.Node, listen string) error {
+	announceToken(n)
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return n.Serve(ctx, ln)
+}
+
+// announceToken shows a newly created admin token, the only time it exists
+// in plain text.
+func announceToken(n *node.Node) {
+	if n.NewAdminToken == "" {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "\nAdmin token (shown once; only its hash is stored):\n\n    %s\n\n"+
+		"Upload with:\n    curl -H 'Authorization: Bearer %s' -F name=clip -F videofile=@clip.mp4 %s/api/v1/videos/upload\n\n",
+		n.NewAdminToken, n.NewAdminToken, n.URLs().Base())
+}

@@ -1,0 +1,134 @@
+package federation
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/peeredge/peeredge/internal/urls"
+	"github.com/peeredge/peeredge/origin"
+	"github.com/peeredge/peeredge/swarm"
+)
+
+// PeerTube's VideoStreamingPlaylistType for HLS.
+const streamingPlaylistHLS = 1
+
+// videoJSON is the subset of PeerTube's Video object the node can fill,
+// plus transcodingProgress/stateReason, which PeerTube lacks and players may
+// ignore.
+type videoJSON struct {
+	ID                  int64                   `json:"id"`
+	UUID                string                  `json:"uuid"`
+	ShortUUID           string                  `json:"shortUUID"`
+	Name                string                  `json:"name"`
+	Duration            int64                   `json:"duration"`
+	State               labelled                `json:"state"`
+	TranscodingProgress *float64                `json:"transcodingProgress,omitempty"`
+	StateReason         string                  `json:"stateReason,omitempty"`
+	CreatedAt           time.Time               `json:"createdAt"`
+	UpdatedAt           time.Time               `json:"updatedAt"`
+	PublishedAt         *time.Time              `json:"publishedAt"`
+	IsLive              bool                    `json:"isLive"`
+	Files               []fileJSON              `json:"files"`
+	StreamingPlaylists  []streamingPlaylistJSON `json:"streamingPlaylists"`
+}
+
+type labelled struct {
+	ID    int    `json:"id"`
+	Label string `json:"label"`
+}
+
+type streamingPlaylistJSON struct {
+	ID                int64            `json:"id"`
+	Type              int              `json:"type"`
+	PlaylistURL       string           `json:"playlistUrl"`
+	SegmentsSha256URL string           `json:"segmentsSha256Url"`
+	Files             []fileJSON       `json:"files"`
+	Redundancies      []redundancyJSON `json:"redundancies"`
+}
+
+type redundancyJSON struct {
+	BaseURL string `json:"baseUrl"`
+}
+
+type fileJSON struct {
+	Resolution  labelled `json:"resolution"`
+	Size        int64    `json:"size"`
+	FPS         float64  `json:"fps"`
+	Width       int      `json:"width"`
+	Height      int      `json:"height"`
+	FileURL     string   `json:"fileUrl"`
+	TorrentURL  string   `json:"torrentUrl"`
+	MagnetURI   string   `json:"magnetUri"`
+	PlaylistURL string   `json:"playlistUrl"`
+}
+
+func stateOf(v origin.Video) labelled {
+	switch {
+	case v.State == origin.StatePublished:
+		return labelled{int(origin.StatePublished), "Published"}
+	case v.State == origin.StateTranscodingFailed:
+		return labelled{int(origin.StateTranscodingFailed), "Transcoding failed"}
+	case v.Transcoding:
+		return labelled{int(origin.StateToTranscode), "Transcoding"}
+	default:
+		return labelled{int(origin.StateToTranscode), "To transcode"}
+	}
+}
+
+// newVideoJSON renders v with the node's public URLs.
+func newVideoJSON(v origin.Video, u urls.URLs) videoJSON {
+	out := videoJSON{
+		ID:                 v.ID,
+		UUID:               v.UUID,
+		ShortUUID:          v.ShortUUID,
+		Name:               v.Name,
+		Duration:           int64(math.Round(v.Duration)),
+		State:              stateOf(v),
+		StateReason:        v.Error,
+		CreatedAt:          v.CreatedAt,
+		UpdatedAt:          v.UpdatedAt,
+		Files:              []fileJSON{},
+		StreamingPlaylists: []streamingPlaylistJSON{},
+	}
+	if v.Transcoding && v.State == origin.StateToTranscode {
+		pct := math.Round(v.Progress*1000) / 10
+		out.TranscodingProgress = &pct
+	}
+	if v.State != origin.StatePublished {
+		return out
+	}
+	published := v.UpdatedAt
+	out.PublishedAt = &published
+	sp := streamingPlaylistJSON{
+		ID:                v.ID,
+		Type:              streamingPlaylistHLS,
+		PlaylistURL:       u.MasterPlaylist(v.UUID),
+		SegmentsSha256URL: u.SegmentsSHA256(v.UUID),
+		Files:             make([]fileJSON, 0, len(v.Renditions)),
+		Redundancies:      []redundancyJSON{},
+	}
+	for _, r := range v.Renditions {
+		magnet := swarm.Magnet{
+			InfoHash:   r.InfoHash,
+			Name:       r.FileName,
+			Length:     r.Size,
+			Trackers:   u.Trackers(),
+			WebSeeds:   []string{u.WebSeed(r.FileName)},
+			TorrentURL: u.Torrent(r.TorrentName),
+		}
+		sp.Files = append(sp.Files, fileJSON{
+			Resolution:  labelled{r.Height, strconv.Itoa(r.Height) + "p"},
+			Size:        r.Size,
+			FPS:         r.FPS,
+			Width:       r.Width,
+			Height:      r.Height,
+			FileURL:     u.File(v.UUID, r.FileName),
+			TorrentURL:  u.Torrent(r.TorrentName),
+			MagnetURI:   magnet.String(),
+			PlaylistURL: u.File(v.UUID, r.PlaylistName),
+		})
+	}
+	out.StreamingPlaylists = append(out.StreamingPlaylists, sp)
+	return out
+}

@@ -1,0 +1,90 @@
+// Package node wires the origin, segmenter, swarm and edge into one running
+// peeredge node. It holds no protocol code of its own.
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config is everything a node is started with. The zero value of each field
+// means its default (see Defaults).
+type Config struct {
+	Listen          string        // host:port of the HTTP server
+	DataDir         string        // catalogue, media, originals, temp files
+	PublicURL       string        // base URL viewers reach the node at; default http://{Listen}
+	AdminToken      string        // if set, replaces the stored admin token's hash
+	MaxUploadSize   int64         // bytes of one uploaded video file
+	SegmentDuration time.Duration // HLS segment length; keyframes are forced at every boundary
+	Rungs           []int         // ladder heights below the source's own
+	Workers         int           // transcoding jobs run at once
+	FFmpeg, FFprobe string        // binaries; default from PATH
+	Logger          *slog.Logger
+}
+
+// Defaults returns the embedded defaults: a node that runs with no config file.
+func Defaults() Config {
+	return Config{
+		Listen:          "127.0.0.1:9000",
+		DataDir:         "./data",
+		MaxUploadSize:   8 << 30,
+		SegmentDuration: 4 * time.Second,
+		Rungs:           []int{1080, 720, 480, 360, 240},
+		Workers:         1,
+		FFmpeg:          "ffmpeg",
+		FFprobe:         "ffprobe",
+	}
+}
+
+// withDefaults fills unset fields from Defaults.
+func (c Config) withDefaults() Config {
+	d := Defaults()
+	if c.Listen == "" {
+		c.Listen = d.Listen
+	}
+	if c.DataDir == "" {
+		c.DataDir = d.DataDir
+	}
+	if c.MaxUploadSize <= 0 {
+		c.MaxUploadSize = d.MaxUploadSize
+	}
+	if c.SegmentDuration <= 0 {
+		c.SegmentDuration = d.SegmentDuration
+	}
+	if len(c.Rungs) == 0 {
+		c.Rungs = d.Rungs
+	}
+	if c.Workers <= 0 {
+		c.Workers = d.Workers
+	}
+	if c.FFmpeg == "" {
+		c.FFmpeg = d.FFmpeg
+	}
+	if c.FFprobe == "" {
+		c.FFprobe = d.FFprobe
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen address %q: %w", c.Listen, err)
+	}
+	if c.SegmentDuration < time.Second || c.SegmentDuration > 30*time.Second {
+		return fmt.Errorf("segment duration %v: want 1s to 30s", c.SegmentDuration)
+	}
+	for _, h := range c.Rungs {
+		if h < 144 || h > 4320 || h%2 != 0 {
+			return fmt.Errorf("ladder rung %d: want an even height from 144 to 4320", h)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,395 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testNode is a node serving on a loopback port for the length of a test.
+type testNode struct {
+	*Node
+	base  string
+	token string
+	data  string
+}
+
+const testToken = "test-admin-token-0123456789"
+
+func startNode(t *testing.T, cfg Config) *testNode {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.Listen = ln.Addr().String()
+	cfg.AdminToken = testToken
+	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, cancel := context.WithCancel(context.Background())
+	n, err := Open(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("node did not stop within 30 s")
+		}
+		if err := n.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return &testNode{Node: n, base: "http://" + ln.Addr().String(), token: testToken, data: cfg.DataDir}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// makeClip renders a test clip with ffmpeg's lavfi sources.
+func makeClip(t *testing.T, dir string, seconds int, size string, audio bool) string {
+	t.Helper()
+	out := filepath.Join(dir, "clip.mp4")
+	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=25:duration=%d", size, seconds)}
+	if audio {
+		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:duration=%d", seconds), "-c:a", "aac")
+	}
+	args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-shortest", out)
+	if msg, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, msg)
+	}
+	return out
+}
+
+// multipartBody builds PeerTube's legacy upload form.
+func multipartBody(t *testing.T, fields map[string]string, file string) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if file != "" {
+		fw, err := mw.CreateFormFile("videofile", filepath.Base(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := io.Copy(fw, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
+}
+
+func (n *testNode) upload(t *testing.T, token string, body io.Reader, contentType string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, n.base+"/api/v1/videos/upload", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// apiVideo is the part of the video JSON the tests read.
+type apiVideo struct {
+	ID        int64  `json:"id"`
+	UUID      string `json:"uuid"`
+	ShortUUID string `json:"shortUUID"`
+	Name      string `json:"name"`
+	Duration  int64  `json:"duration"`
+	State     struct {
+		ID    int
+		Label string
+	} `json:"state"`
+	StateReason         string   `json:"stateReason"`
+	TranscodingProgress *float64 `json:"transcodingProgress"`
+	StreamingPlaylists  []struct {
+		PlaylistURL       string `json:"playlistUrl"`
+		SegmentsSha256URL string `json:"segmentsSha256Url"`
+		Files             []struct {
+			Resolution struct {
+				ID    int
+				Label string
+			} `json:"resolution"`
+			Size       int64   `json:"size"`
+			FPS        float64 `json:"fps"`
+			FileURL    string  `json:"fileUrl"`
+			TorrentURL string  `json:"torrentUrl"`
+			MagnetURI  string  `json:"magnetUri"`
+		} `json:"files"`
+	} `json:"streamingPlaylists"`
+}
+
+// waitPublished polls the API until the video is published (or fails the
+// test when it fails or 3 minutes pass), and reports whether progress was
+// ever seen between 0 and 100 %.
+func (n *testNode) waitPublished(t *testing.T, ref string) (apiVideo, bool) {
+	t.Helper()
+	sawProgress := false
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		var v apiVideo
+		getJSON(t, n.base+"/api/v1/videos/"+ref, &v)
+		switch v.State.ID {
+		case 1:
+			return v, sawProgress
+		case 7:
+			t.Fatalf("video failed: %s", v.StateReason)
+		}
+		if p := v.TranscodingProgress; p != nil && *p > 0 && *p < 100 {
+			sawProgress = true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("video %s not published within 3 minutes", ref)
+	return apiVideo{}, false
+}
+
+func rangeGet(t *testing.T, url string, start, end int64) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", start, end))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusPartialContent {
+		t.Fatalf("GET %s %d-%d: %s", url, start, end, resp.Status)
+	}
+	if want := fmt.Sprintf("bytes %d-%d/", start, end); !strings.HasPrefix(resp.Header.Get("Content-Range"), want) {
+		t.Fatalf("Content-Range %q, want prefix %q", resp.Header.Get("Content-Range"), want)
+	}
+	return b
+}
+
+// probeDuration decodes a URL fully with ffmpeg and returns the decoded
+// duration in seconds, from ffmpeg's final progress report.
+func probeDuration(t *testing.T, url string) float64 {
+	t.Helper()
+	cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+		"-protocol_whitelist", "http,tcp,file,crypto", "-i", url,
+		"-map", "0:v:0", "-f", "null", "-progress", "pipe:1", "-")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("ffmpeg -i %s: %v: %s", url, err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	last := 0.0
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "out_time_us="); ok {
+			if us, err := strconv.ParseFloat(v, 64); err == nil {
+				last = us / 1e6
+			}
+		}
+	}
+	return last
+}
+
+func TestUploadSegmentPublishServe(t *testing.T) {
+	for _, tool := range []string{"ffmpeg", "ffprobe", "aria2c"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (scripts/test.sh installs it)", tool)
+		}
+	}
+	n := startNode(t, Config{})
+	clip := makeClip(t, t.TempDir(), 10, "640x360", true)
+	body, ct := multipartBody(t, map[string]string{"name": "lavfi clip", "channelId": "1"}, clip)
+	resp, b := n.upload(t, n.token, body, ct)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("upload: %s: %s", resp.Status, b)
+	}
+	var up struct {
+		Video struct {
+			ID        int64  `json:"id"`
+			UUID      string `json:"uuid"`
+			ShortUUID string `json:"shortUUID"`
+		} `json:"video"`
+	}
+	if err := json.Unmarshal(b, &up); err != nil || up.Video.UUID == "" || up.Video.ShortUUID == "" || up.Video.ID == 0 {
+		t.Fatalf("upload answer %s: %v", b, err)
+	}
+
+	v, _ := n.waitPublished(t, up.Video.ShortUUID)
+	if v.Name != "lavfi clip" || v.UUID != up.Video.UUID || v.Duration != 10 {
+		t.Errorf("video = %+v", v)
+	}
+	if len(v.StreamingPlaylists) != 1 {
+		t.Fatalf("streamingPlaylists = %+v", v.StreamingPlaylists)
+	}
+	sp := v.StreamingPlaylists[0]
+	var heights []int
+	for _, f := range sp.Files {
+		heights = append(heights, f.Resolution.ID)
+	}
+	if fmt.Sprint(heights) != "[360 240]" {
+		t.Errorf("rungs = %v, want [360 240]", heights)
+	}
+
+	// Every rung decodes over HTTP from the master playlist with the
+	// source's duration.
+	for i := range sp.Files {
+		url := strings.TrimSuffix(sp.PlaylistURL, "master.m3u8") + fmt.Sprintf("%s-%d.m3u8", v.UUID, heights[i])
+		if d := probeDuration(t, url); d < 9.5 || d > 10.5 {
+			t.Errorf("rung %dp decodes to %.2f s, want 10", heights[i], d)
+		}
+	}
+	if d := probeDuration(t, sp.PlaylistURL); d < 9.5 || d > 10.5 {
+		t.Errorf("master playlist decodes to %.2f s, want 10", d)
+	}
+
+	// Every listed byte range hashes to its value.
+	var hashes map[string]map[string]string
+	getJSON(t, sp.SegmentsSha256URL, &hashes)
+	if len(hashes) != len(sp.Files) {
+		t.Fatalf("segments-sha256.json has %d files, want %d", len(hashes), len(sp.Files))
+	}
+	checked := 0
+	for file, ranges := range hashes {
+		for r, want := range ranges {
+			var start, end int64
+			if _, err := fmt.Sscanf(r, "%d-%d", &start, &end); err != nil {
+				t.Fatalf("range %q: %v", r, err)
+			}
+			sum := sha256.Sum256(rangeGet(t, strings.TrimSuffix(sp.PlaylistURL, "master.m3u8")+file, start, end))
+			if got := hex.EncodeToString(sum[:]); got != want {
+				t.Errorf("%s %s: sha256 %s, want %s", file, r, got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 2*len(sp.Files) {
+		t.Errorf("only %d ranges checked", checked)
+	}
+
+	// aria2c fetches a rung through its torrent from the WebSeed alone:
+	// there is no peer, and the tracker is not there yet.
+	f := sp.Files[0]
+	dir := t.TempDir()
+	tor := filepath.Join(dir, "rung.torrent")
+	fetch(t, f.TorrentURL, tor)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "aria2c", "--no-conf", "--enable-dht=false", "--enable-dht6=false",
+		"--bt-enable-lpd=false", "--enable-peer-exchange=false", "--seed-time=0", "--console-log-level=warn",
+		"--summary-interval=0", "--bt-tracker-connect-timeout=2", "--bt-tracker-timeout=2",
+		"--follow-torrent=mem", "-d", filepath.Join(dir, "out"), tor)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("aria2c: %v\n%s", err, out)
+	}
+	name := v.UUID + "-" + strconv.Itoa(heights[0]) + "-fragmented.mp4"
+	got, err := os.ReadFile(filepath.Join(dir, "out", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(n.data, "media", "streaming-playlists", "hls", v.UUID, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) || int64(len(got)) != f.Size {
+		t.Errorf("aria2c got %d bytes, want the %d-byte rung file (API size %d)", len(got), len(want), f.Size)
+	}
+	if !strings.HasPrefix(f.MagnetURI, "magnet:?xt=urn:btih:") || !strings.Contains(f.MagnetURI, "ws=") {
+		t.Errorf("magnet %q", f.MagnetURI)
+	}
+
+	// The list shows it.
+	var list struct {
+		Total int        `json:"total"`
+		Data  []apiVideo `json:"data"`
+	}
+	getJSON(t, n.base+"/api/v1/videos?start=0&count=10", &list)
+	if list.Total != 1 || len(list.Data) != 1 || list.Data[0].UUID != v.UUID {
+		t.Errorf("list = %+v", list)
+	}
+}
+
+func fetch(t *testing.T, url, path string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

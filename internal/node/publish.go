@@ -1,0 +1,201 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/peeredge/peeredge/origin"
+	"github.com/peeredge/peeredge/swarm"
+)
+
+// progressEvery bounds how often transcoding progress is written to the
+// catalogue.
+const progressEvery = 500 * time.Millisecond
+
+// markFailed is the queue's OnFailed: the video shows why it failed
+// (ffmpeg's last lines included) instead of waiting forever.
+func (n *Node) markFailed(ctx context.Context, j origin.Job, jobErr error) {
+	n.logger.Error("transcoding failed", "video", j.VideoID, "job", j.ID, "err", jobErr)
+	if _, err := n.catalog.UpdateVideo(context.WithoutCancel(ctx), j.VideoID, func(v *origin.Video) error {
+		v.State = origin.StateTranscodingFailed
+		v.Transcoding = false
+		v.Error = n.withoutPaths(jobErr.Error())
+		return nil
+	}); err != nil {
+		n.logger.Error("mark video failed", "video", j.VideoID, "err", err)
+	}
+}
+
+// transcode runs one transcode job: segment into a staging directory, build
+// a torrent per rendition, then publish everything at once. A video is never
+// seen half-published: the catalogue says "published" only after every file
+// is in place, and a job interrupted before that starts over.
+func (n *Node) transcode(ctx context.Context, j origin.Job) error {
+	v, err := n.catalog.UpdateVideo(ctx, j.VideoID, func(v *origin.Video) error {
+		v.State = origin.StateToTranscode
+		v.Transcoding = true
+		v.Progress = 0
+		v.Error = ""
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load video %d: %w", j.VideoID, err)
+	}
+	start := time.Now()
+	staging, err := n.store.StagingDir(v.UUID)
+	if err != nil {
+		return fmt.Errorf("staging directory: %w", err)
+	}
+	defer os.RemoveAll(staging) // a no-op once published
+
+	progress := n.progressWriter(ctx, v.ID)
+	res, err := n.segmenter.Segment(ctx, n.store.OriginalPath(v.UUID), staging, v.UUID, progress.report)
+	progress.stop()
+	if err != nil {
+		return fmt.Errorf("segment: %w", err)
+	}
+	segmented := time.Since(start)
+
+	renditions := make([]origin.Rendition, 0, len(res.Renditions))
+	torrents := make([]string, 0, len(res.Renditions))
+	for _, r := range res.Renditions {
+		name := v.UUID + "-" + strconv.Itoa(r.Height) + "-hls.torrent"
+		mi, hash, err := swarm.BuildTorrent(ctx, swarm.TorrentSpec{
+			Path:      filepath.Join(staging, r.FileName),
+			Name:      r.FileName,
+			Trackers:  tiers(n.urls.Trackers()),
+			WebSeeds:  []string{n.urls.WebSeed(r.FileName)},
+			CreatedBy: "peeredge",
+		})
+		if err != nil {
+			return fmt.Errorf("torrent for %s: %w", r.FileName, err)
+		}
+		tmp := filepath.Join(staging, name)
+		if err := swarm.WriteTorrentFile(mi, tmp); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		torrents = append(torrents, name)
+		renditions = append(renditions, origin.Rendition{
+			Height:       r.Height,
+			Width:        r.Width,
+			FPS:          r.FPS,
+			Size:         r.Size,
+			FileName:     r.FileName,
+			PlaylistName: r.PlaylistName,
+			TorrentName:  name,
+			InfoHash:     hash.HexString(),
+			Bandwidth:    r.Bandwidth,
+		})
+	}
+
+	// Torrents first, then the HLS directory in one rename, then the
+	// catalogue: a crash in between leaves the video unpublished and the
+	// restarted job overwrites what was moved.
+	for _, name := range torrents {
+		if err := os.Rename(filepath.Join(staging, name), filepath.Join(n.store.TorrentsDir(), name)); err != nil {
+			return fmt.Errorf("publish %s: %w", name, err)
+		}
+	}
+	if err := n.store.PublishDir(staging, v.UUID); err != nil {
+		return fmt.Errorf("publish HLS directory: %w", err)
+	}
+	v, err = n.catalog.UpdateVideo(ctx, v.ID, func(v *origin.Video) error {
+		v.State = origin.StatePublished
+		v.Transcoding = false
+		v.Progress = 1
+		v.Duration = res.Duration.Seconds()
+		v.Renditions = renditions
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark published: %w", err)
+	}
+	n.logger.Info("published", "video", v.ID, "uuid", v.UUID, "renditions", len(renditions),
+		"segmenting", segmented.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond),
+		"master", n.urls.MasterPlaylist(v.UUID))
+	return nil
+}
+
+// tiers puts each tracker in its own BEP 12 tier.
+func tiers(trackers []string) [][]string {
+	out := make([][]string, len(trackers))
+	for i, t := range trackers {
+		out[i] = []string{t}
+	}
+	return out
+}
+
+// progressWriter writes ffmpeg's progress to the catalogue at a bounded rate,
+// off the goroutine that parses ffmpeg's output.
+type progressWriter struct {
+	latest chan float64
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func (n *Node) progressWriter(ctx context.Context, id int64) *progressWriter {
+	p := &progressWriter{latest: make(chan float64, 1), done: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		pending, have := 0.0, false
+		for {
+			select {
+			case f := <-p.latest:
+				pending, have = f, true
+				continue
+			case <-tick.C:
+			case <-p.done:
+				return
+			case <-ctx.Done():
+				return
+			}
+			if !have {
+				continue
+			}
+			have = false
+			if _, err := n.catalog.UpdateVideo(ctx, id, func(v *origin.Video) error {
+				v.Progress = pending
+				return nil
+			}); err != nil && ctx.Err() == nil {
+				n.logger.Warn("write progress", "video", id, "err", err)
+			}
+		}
+	}()
+	return p
+}
+
+// report keeps only the newest fraction; it never blocks ffmpeg's reader.
+func (p *progressWriter) report(f float64) {
+	select {
+	case <-p.latest:
+	default:
+	}
+	select {
+	case p.latest <- f:
+	default:
+	}
+}
+
+func (p *progressWriter) stop() {
+	close(p.done)
+	p.wg.Wait()
+}
+
+// withoutPaths keeps the node's own directories out of reasons shown in the
+// public API.
+func (n *Node) withoutPaths(msg string) string {
+	if abs, err := filepath.Abs(n.cfg.DataDir); err == nil {
+		msg = strings.ReplaceAll(msg, "file:"+abs+string(filepath.Separator), "")
+		msg = strings.ReplaceAll(msg, abs+string(filepath.Separator), "")
+	}
+	return msg
+}

@@ -1,0 +1,30 @@
+// Package problem renders error answers in PeerTube's shape (RFC 9457
+// problem details with PeerTube's extra "error" field), for net/http and
+// fasthttp handlers alike.
+package problem
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// ContentType is the media type of a problem body.
+const ContentType = "application/problem+json; charset=utf-8"
+
+// JSON renders a problem body for status with a human-readable detail.
+func JSON(status int, detail string) []byte {
+	b, _ := json.Marshal(struct {
+		Status int    `json:"status"`
+		Title  string `json:"title"`
+		Detail string `json:"detail"`
+		Error  string `json:"error"`
+	}{status, http.StatusText(status), detail, detail})
+	return append(b, '\n')
+}
+
+// Write sends a problem answer on a net/http response.
+func Write(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(JSON(status, detail))
+}

@@ -1,0 +1,74 @@
+// Package urls is the node's public URL layout, shared by the publisher
+// (torrents), the edge (routes) and the API (links) so they always agree.
+package urls
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Path prefixes the edge routes on; the public URLs below are built from them.
+const (
+	HLSPrefix     = "/static/streaming-playlists/hls/"
+	WebSeedPrefix = "/static/webseed/"
+	TorrentPrefix = "/lazy-static/torrents/"
+	TrackerHTTP   = "/tracker/announce"
+	TrackerSocket = "/tracker/socket"
+)
+
+var errShape = errors.New("want http(s)://host[:port][/path] without query or fragment")
+
+// URLs derives every public address of the node from its public base URL.
+type URLs struct {
+	base string // scheme://host[:port][/prefix], no trailing slash
+	ws   string // the same with ws:// or wss://
+}
+
+// New parses the node's public base URL.
+func New(public string) (URLs, error) {
+	u, err := url.Parse(strings.TrimRight(public, "/"))
+	if err != nil {
+		return URLs{}, fmt.Errorf("public url %q: %w", public, err)
+	}
+	ws := *u
+	switch u.Scheme {
+	case "http":
+		ws.Scheme = "ws"
+	case "https":
+		ws.Scheme = "wss"
+	default:
+		return URLs{}, fmt.Errorf("public url %q: %w", public, errShape)
+	}
+	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return URLs{}, fmt.Errorf("public url %q: %w", public, errShape)
+	}
+	return URLs{base: u.String(), ws: ws.String()}, nil
+}
+
+// Base is the public base URL without a trailing slash.
+func (u URLs) Base() string { return u.base }
+
+// HLSDir is the URL of a video's HLS directory, with a trailing slash.
+func (u URLs) HLSDir(uuid string) string { return u.base + HLSPrefix + uuid + "/" }
+
+// MasterPlaylist is the URL of a video's master playlist.
+func (u URLs) MasterPlaylist(uuid string) string { return u.HLSDir(uuid) + "master.m3u8" }
+
+// SegmentsSHA256 is the URL of a video's segment hash map.
+func (u URLs) SegmentsSHA256(uuid string) string { return u.HLSDir(uuid) + "segments-sha256.json" }
+
+// File is the URL of one file in a video's HLS directory.
+func (u URLs) File(uuid, name string) string { return u.HLSDir(uuid) + name }
+
+// WebSeed is the BEP 19 WebSeed URL of one rendition file.
+func (u URLs) WebSeed(name string) string { return u.base + WebSeedPrefix + name }
+
+// Torrent is the URL of a .torrent file.
+func (u URLs) Torrent(name string) string { return u.base + TorrentPrefix + name }
+
+// Trackers are the node's announce URLs: HTTP first, then WebSocket.
+func (u URLs) Trackers() []string {
+	return []string{u.base + TrackerHTTP, u.ws + TrackerSocket}
+}
