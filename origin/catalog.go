@@ -237,24 +237,38 @@ func idKey(prefix string, id int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte(prefix), uint64(id))
 }
 
-func putVideo(txn *badger.Txn, v Video) error {
+func putVideo(txn *badger.Txn, v Video) error { return putJSON(txn, idKey(prefixVideo, v.ID), v) }
+
+func getVideo(txn *badger.Txn, id int64) (Video, error) {
+	return getJSON[Video](txn, idKey(prefixVideo, id))
+}
+
+// putJSON stores v as JSON under key.
+func putJSON(txn *badger.Txn, key []byte, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return txn.Set(idKey(prefixVideo, v.ID), b)
+	return txn.Set(key, b)
 }
 
-func getVideo(txn *badger.Txn, id int64) (Video, error) {
-	item, err := txn.Get(idKey(prefixVideo, id))
+// getJSON loads the JSON value under key; ErrNotFound when there is none.
+func getJSON[T any](txn *badger.Txn, key []byte) (T, error) {
+	var v T
+	item, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return Video{}, ErrNotFound
+		return v, ErrNotFound
 	}
 	if err != nil {
-		return Video{}, err
+		return v, err
 	}
-	var v Video
-	err = item.Value(func(b []byte) error { return json.Unmarshal(b, &v) })
+	return itemJSON[T](item)
+}
+
+// itemJSON decodes an item's JSON value.
+func itemJSON[T any](item *badger.Item) (T, error) {
+	var v T
+	err := item.Value(func(b []byte) error { return json.Unmarshal(b, &v) })
 	return v, err
 }
 
@@ -349,8 +363,8 @@ func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, e
 				skipped++
 				continue
 			}
-			var v Video
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
+			v, err := itemJSON[Video](it.Item())
+			if err != nil {
 				return err
 			}
 			out = append(out, v)

@@ -66,18 +66,6 @@ func ffprobeDuration(ctx context.Context, path string) (float64, error) {
 	return d, nil
 }
 
-// makeClip writes a short real video with ffmpeg's test source.
-func makeClip(t testing.TB, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "clip.mp4")
-	cmd := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
-		"-c:v", "mpeg4", "-pix_fmt", "yuv420p", path)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
-	return path
-}
-
 type testEnv struct {
 	dir     string
 	catalog *Catalog

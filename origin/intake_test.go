@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
 func wantStatus(t *testing.T, err error, status int) {
@@ -26,7 +28,7 @@ func wantStatus(t *testing.T, err error, status int) {
 func TestUploadAccepted(t *testing.T) {
 	ctx := context.Background()
 	env := newTestEnv(t, 10<<20, ffprobeDuration)
-	clip, err := os.ReadFile(makeClip(t, t.TempDir()))
+	clip, err := os.ReadFile(testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestUploadAccepted(t *testing.T) {
 
 func TestUploadRejected(t *testing.T) {
 	ctx := context.Background()
-	clip, err := os.ReadFile(makeClip(t, t.TempDir()))
+	clip, err := os.ReadFile(testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +171,7 @@ func (tr *truncatedReader) Read(p []byte) (int, error) {
 }
 
 func TestUploadInterrupted(t *testing.T) {
-	clip, err := os.ReadFile(makeClip(t, t.TempDir()))
+	clip, err := os.ReadFile(testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +217,7 @@ func (f readFunc) Read(p []byte) (int, error) { return f(p) }
 func TestIngestFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	clip := makeClip(t, dir)
+	clip := testmedia.Make(t, dir, testmedia.Clip{Seconds: 2})
 	st, err := os.Stat(clip)
 	if err != nil {
 		t.Fatal(err)

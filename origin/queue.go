@@ -109,26 +109,9 @@ func enqueueTxn(txn *badger.Txn, j Job) (Job, error) {
 	return j, txn.Set(idKey(prefixJobQueued, j.ID), nil)
 }
 
-func putJob(txn *badger.Txn, j Job) error {
-	b, err := json.Marshal(j)
-	if err != nil {
-		return err
-	}
-	return txn.Set(idKey(prefixJob, j.ID), b)
-}
+func putJob(txn *badger.Txn, j Job) error { return putJSON(txn, idKey(prefixJob, j.ID), j) }
 
-func getJob(txn *badger.Txn, id int64) (Job, error) {
-	item, err := txn.Get(idKey(prefixJob, id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return Job{}, ErrNotFound
-	}
-	if err != nil {
-		return Job{}, err
-	}
-	var j Job
-	err = item.Value(func(b []byte) error { return json.Unmarshal(b, &j) })
-	return j, err
-}
+func getJob(txn *badger.Txn, id int64) (Job, error) { return getJSON[Job](txn, idKey(prefixJob, id)) }
 
 // Jobs lists all jobs, oldest first.
 func (q *Queue) Jobs(ctx context.Context) ([]Job, error) {
@@ -142,8 +125,8 @@ func (q *Queue) Jobs(ctx context.Context) ([]Job, error) {
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			var j Job
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &j) }); err != nil {
+			j, err := itemJSON[Job](it.Item())
+			if err != nil {
 				return err
 			}
 			out = append(out, j)

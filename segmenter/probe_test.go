@@ -13,10 +13,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
 func TestProbe(t *testing.T) {
-	requireFFmpeg(t)
+	testmedia.RequireFFmpeg(t)
 	dir := t.TempDir()
 	cfg := Config{}
 	tests := []struct {
@@ -24,11 +26,11 @@ func TestProbe(t *testing.T) {
 		path string
 		want SourceInfo
 	}{
-		{"mp4 with audio", makeClip(t, dir, clip{name: "av.mp4", width: 640, height: 360, fps: 30, seconds: 2, audio: true}),
+		{"mp4 with audio", testmedia.Make(t, dir, testmedia.Clip{Name: "av.mp4", Width: 640, Height: 360, FPS: 30, Seconds: 2, Audio: true}),
 			SourceInfo{Width: 640, Height: 360, FPS: 30, Duration: 2 * time.Second, HasAudio: true, VideoCodec: "h264"}},
-		{"mkv without audio", makeClip(t, dir, clip{name: "v.mkv", width: 320, height: 240, fps: 25, seconds: 2}),
+		{"mkv without audio", testmedia.Make(t, dir, testmedia.Clip{Name: "v.mkv", Width: 320, Height: 240, FPS: 25, Seconds: 2}),
 			SourceInfo{Width: 320, Height: 240, FPS: 25, Duration: 2 * time.Second, VideoCodec: "h264"}},
-		{"rotated quarter turn", makeClip(t, dir, clip{name: "rot.mp4", width: 640, height: 360, fps: 30, seconds: 1, rotate: 90}),
+		{"rotated quarter turn", testmedia.Make(t, dir, testmedia.Clip{Name: "rot.mp4", Width: 640, Height: 360, FPS: 30, Seconds: 1, Rotate: 90}),
 			SourceInfo{Width: 360, Height: 640, FPS: 30, Duration: time.Second, VideoCodec: "h264"}},
 	}
 	for _, tt := range tests {
@@ -51,7 +53,7 @@ func TestProbe(t *testing.T) {
 }
 
 func TestProbeRefuses(t *testing.T) {
-	requireFFmpeg(t)
+	testmedia.RequireFFmpeg(t)
 	dir := t.TempDir()
 	cfg := Config{}
 	tests := []struct {
@@ -122,7 +124,7 @@ func (w *fifoWatch) Stop() bool {
 // Playlists and concat lists name other files; probing or segmenting them
 // must refuse without ever opening what they point at.
 func TestCraftedReferencesAreRefused(t *testing.T) {
-	requireFFmpeg(t)
+	testmedia.RequireFFmpeg(t)
 	crafted := map[string]string{
 		"hls.m3u8":       "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nsecret.mp4\n#EXT-X-ENDLIST\n",
 		"hls-as.mp4":     "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nsecret.mp4\n#EXT-X-ENDLIST\n",

@@ -4,14 +4,16 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
 // BenchmarkSegment720p measures a full default ladder (720/480/360/240 with
 // audio) for a 10 s clip; "x-realtime" is seconds of video per wall second.
 func BenchmarkSegment720p(b *testing.B) {
-	requireFFmpeg(b)
+	testmedia.RequireFFmpeg(b)
 	const seconds = 10
-	src := makeClip(b, b.TempDir(), clip{name: "hd.mp4", width: 1280, height: 720, fps: 30, seconds: seconds, audio: true})
+	src := testmedia.Make(b, b.TempDir(), testmedia.Clip{Name: "hd.mp4", Width: 1280, Height: 720, FPS: 30, Seconds: seconds, Audio: true})
 	cfg := Config{}
 	b.ResetTimer()
 	for b.Loop() {

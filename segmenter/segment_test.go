@@ -21,13 +21,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
 func TestSegmentEndToEnd(t *testing.T) {
-	requireFFmpeg(t)
+	testmedia.RequireFFmpeg(t)
 	tests := []struct {
 		name    string
-		clip    clip
+		clip    testmedia.Clip
 		cfg     Config
 		heights []int
 		widths  []int
@@ -35,32 +37,32 @@ func TestSegmentEndToEnd(t *testing.T) {
 	}{
 		{
 			name:    "360p30 with audio, three rungs",
-			clip:    clip{name: "av.mp4", width: 640, height: 360, fps: 30, seconds: 10, audio: true},
+			clip:    testmedia.Clip{Name: "av.mp4", Width: 640, Height: 360, FPS: 30, Seconds: 10, Audio: true},
 			cfg:     Config{Rungs: []int{1080, 360, 240, 144}},
 			heights: []int{360, 240, 144}, widths: []int{640, 426, 256}, fps: []float64{30, 30, 30},
 		},
 		{
 			name:    "240p25 mkv without audio, 2s segments",
-			clip:    clip{name: "v.mkv", width: 320, height: 240, fps: 25, seconds: 5},
+			clip:    testmedia.Clip{Name: "v.mkv", Width: 320, Height: 240, FPS: 25, Seconds: 5},
 			cfg:     Config{Rungs: []int{120}, SegmentDuration: 2 * time.Second},
 			heights: []int{240, 120}, widths: []int{320, 160}, fps: []float64{25, 25},
 		},
 		{
 			name:    "rotation metadata gives portrait rungs",
-			clip:    clip{name: "rot.mp4", width: 640, height: 360, fps: 30, seconds: 3, rotate: 90},
+			clip:    testmedia.Clip{Name: "rot.mp4", Width: 640, Height: 360, FPS: 30, Seconds: 3, Rotate: 90},
 			cfg:     Config{Rungs: []int{240}, SegmentDuration: 2 * time.Second},
 			heights: []int{640, 240}, widths: []int{360, 136}, fps: []float64{30, 30},
 		},
 		{
 			name:    "720p60 keeps 60 fps on top, 30 fps below",
-			clip:    clip{name: "hd60.mp4", width: 1280, height: 720, fps: 60, seconds: 4, audio: true},
+			clip:    testmedia.Clip{Name: "hd60.mp4", Width: 1280, Height: 720, FPS: 60, Seconds: 4, Audio: true},
 			cfg:     Config{Rungs: []int{360}, SegmentDuration: 2 * time.Second},
 			heights: []int{720, 360}, widths: []int{1280, 640}, fps: []float64{60, 30},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := makeClip(t, t.TempDir(), tt.clip)
+			src := testmedia.Make(t, t.TempDir(), tt.clip)
 			out := t.TempDir()
 			var (
 				mu       sync.Mutex
@@ -77,14 +79,14 @@ func TestSegmentEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("segmented %.0fs of %dx%d into %d rungs in %v", tt.clip.seconds, tt.clip.width, tt.clip.height, len(res.Renditions), time.Since(start).Round(time.Millisecond))
+			t.Logf("segmented %.0fs of %dx%d into %d rungs in %v", tt.clip.Seconds, tt.clip.Width, tt.clip.Height, len(res.Renditions), time.Since(start).Round(time.Millisecond))
 
-			checkRenditionShapes(t, res, tt.heights, tt.widths, tt.fps, tt.clip.audio)
+			checkRenditionShapes(t, res, tt.heights, tt.widths, tt.fps, tt.clip.Audio)
 			checkOutputFiles(t, out, res)
-			checkAligned(t, res, tt.cfg.segmentDuration(), tt.clip.seconds)
+			checkAligned(t, res, tt.cfg.segmentDuration(), tt.clip.Seconds)
 			checkSegmentsJSON(t, out, res)
 			checkPlaylistsRFC(t, out, res)
-			checkDecodable(t, out, res, tt.clip.seconds)
+			checkDecodable(t, out, res, tt.clip.Seconds)
 			checkProgress(t, progress)
 			if testing.Verbose() {
 				for _, name := range []string{res.Renditions[len(res.Renditions)-1].PlaylistName, MasterPlaylistName, SegmentsSHA256Name} {
@@ -92,8 +94,8 @@ func TestSegmentEndToEnd(t *testing.T) {
 					t.Logf("%s:\n%s", name, data)
 				}
 			}
-			if d := res.Duration.Seconds() - tt.clip.seconds; math.Abs(d) > 0.1 {
-				t.Errorf("Result.Duration = %v, want ≈%gs", res.Duration, tt.clip.seconds)
+			if d := res.Duration.Seconds() - tt.clip.Seconds; math.Abs(d) > 0.1 {
+				t.Errorf("Result.Duration = %v, want ≈%gs", res.Duration, tt.clip.Seconds)
 			}
 		})
 	}
@@ -307,8 +309,8 @@ func checkProgress(t *testing.T, progress []float64) {
 }
 
 func TestSegmentCancel(t *testing.T) {
-	requireFFmpeg(t)
-	src := makeClip(t, t.TempDir(), clip{name: "long.mp4", width: 640, height: 360, fps: 30, seconds: 30, audio: true})
+	testmedia.RequireFFmpeg(t)
+	src := testmedia.Make(t, t.TempDir(), testmedia.Clip{Name: "long.mp4", Width: 640, Height: 360, FPS: 30, Seconds: 30, Audio: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
@@ -325,8 +327,8 @@ func TestSegmentCancel(t *testing.T) {
 }
 
 func TestSegmentReportsFFmpegFailure(t *testing.T) {
-	requireFFmpeg(t)
-	src := makeClip(t, t.TempDir(), clip{name: "v.mp4", width: 320, height: 240, fps: 25, seconds: 1})
+	testmedia.RequireFFmpeg(t)
+	src := testmedia.Make(t, t.TempDir(), testmedia.Clip{Name: "v.mp4", Width: 320, Height: 240, FPS: 25, Seconds: 1})
 	out := t.TempDir()
 	// A directory where the rung's file must go makes ffmpeg's muxer fail.
 	if err := os.Mkdir(filepath.Join(out, "blocked-240-fragmented.mp4"), 0o755); err != nil {

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
 // The tests here run the real binary, as an operator would.
@@ -131,18 +133,6 @@ func (p *process) stop(t *testing.T, sig os.Signal) error {
 		t.Fatal("peeredge did not stop within 40 s")
 		return nil
 	}
-}
-
-func makeClip(t *testing.T, seconds int, size string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "clip.mp4")
-	cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=25:duration=%d", size, seconds),
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, msg)
-	}
-	return out
 }
 
 func upload(t *testing.T, addr, token, clip string) string {
@@ -306,7 +296,7 @@ func TestKilledMidJobResumes(t *testing.T) {
 	data := t.TempDir()
 	addr := freeAddr(t)
 	env := []string{"PEEREDGE_ADMIN_TOKEN=tok", "PEEREDGE_DATA=" + data, "PEEREDGE_LISTEN=" + addr}
-	clip := makeClip(t, 20, "640x360")
+	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Width: 640, Height: 360, Seconds: 20})
 	p := start(t, env, "serve")
 	waitHTTP(t, p, addr)
 	uuid := upload(t, addr, "tok", clip)
@@ -356,7 +346,7 @@ func TestKilledMidJobResumes(t *testing.T) {
 // TestIngestCommand runs "peeredge ingest" and then serves the result.
 func TestIngestCommand(t *testing.T) {
 	data := t.TempDir()
-	clip := makeClip(t, 4, "320x240")
+	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 4})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, binary, "ingest", "--data", data, "--name", "Ingested", "--admin-token", "x", clip).CombinedOutput()

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
 // testNode is a node serving on a loopback port for the length of a test.
@@ -74,22 +76,6 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
-}
-
-// makeClip renders a test clip with ffmpeg's lavfi sources.
-func makeClip(t *testing.T, dir string, seconds int, size string, audio bool) string {
-	t.Helper()
-	out := filepath.Join(dir, "clip.mp4")
-	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=25:duration=%d", size, seconds)}
-	if audio {
-		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:duration=%d", seconds), "-c:a", "aac")
-	}
-	args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-shortest", out)
-	if msg, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, msg)
-	}
-	return out
 }
 
 // multipartBody builds PeerTube's legacy upload form.
@@ -267,7 +253,7 @@ func TestUploadSegmentPublishServe(t *testing.T) {
 		}
 	}
 	n := startNode(t, Config{})
-	clip := makeClip(t, t.TempDir(), 10, "640x360", true)
+	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Width: 640, Height: 360, Seconds: 10, Audio: true})
 	body, ct := multipartBody(t, map[string]string{"name": "lavfi clip", "channelId": "1"}, clip)
 	resp, b := n.upload(t, n.token, body, ct)
 	if resp.StatusCode != http.StatusOK {

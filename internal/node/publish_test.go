@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peeredge/peeredge/internal/testmedia"
+
 	"github.com/peeredge/peeredge/origin"
 )
 
@@ -25,7 +27,7 @@ func TestFailedJobMarksVideoFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	clip := makeClip(t, t.TempDir(), 2, "320x240", false)
+	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 2})
 	v, err := n.Intake().IngestFile(ctx, clip, "doomed", nil)
 	if err != nil {
 		t.Fatal(err)

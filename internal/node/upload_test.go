@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
 // TestUploadRefusals sends every kind of bad upload and checks each gets its
@@ -20,7 +22,7 @@ import (
 func TestUploadRefusals(t *testing.T) {
 	n := startNode(t, Config{MaxUploadSize: 256 << 10})
 	dir := t.TempDir()
-	clip := makeClip(t, dir, 1, "160x120", false)
+	clip := testmedia.Make(t, dir, testmedia.Clip{Width: 160, Height: 120, Seconds: 1})
 	notVideo := filepath.Join(dir, "notes.txt")
 	if err := os.WriteFile(notVideo, bytes.Repeat([]byte("not a video\n"), 100), 0o644); err != nil {
 		t.Fatal(err)
