@@ -78,6 +78,12 @@ type Catalog struct {
 	db     *badger.DB
 	logger *slog.Logger
 
+	// writeMu serialises read-write transactions. The catalogue has one
+	// owner process and few writes, and every create touches the same
+	// sequence and counter keys: optimistic retries under contention
+	// starved writers, a lock does not.
+	writeMu sync.Mutex
+
 	tokenMu   sync.Mutex
 	tokenHash []byte // cached SHA-256 of the admin token; nil until known
 }
@@ -128,7 +134,9 @@ func (c *Catalog) update(ctx context.Context, fn func(txn *badger.Txn) error) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		c.writeMu.Lock()
 		err := c.db.Update(fn)
+		c.writeMu.Unlock()
 		if !errors.Is(err, badger.ErrConflict) {
 			return err
 		}
