@@ -413,7 +413,7 @@ func TestServeHeaders(t *testing.T) {
 		{"a.mp4", "video/mp4", "public, max-age=31536000, immutable"},
 		{"UPPER.MP4", "video/mp4", "public, max-age=31536000, immutable"},
 		{"seg.m4s", "video/iso.segment", "public, max-age=31536000, immutable"},
-		{"x.torrent", "application/x-bittorrent", "public, max-age=31536000, immutable"},
+		{"x.torrent", "application/x-bittorrent", "public, max-age=60"},
 		{"master.m3u8", "application/vnd.apple.mpegurl", "public, max-age=10"},
 		{"hashes.json", "application/json", "public, max-age=10"},
 		{"notes.bin", "application/octet-stream", "public, max-age=60"},

@@ -44,14 +44,15 @@ func ContentType(name string) string {
 
 // Cache-Control values of the default policy.
 const (
-	// Media and torrents are written once under names that never change
-	// (a new encode gets a new name), so caches may keep them for a year.
+	// Media files are written once under names that never change (a new
+	// encode gets a new name), so caches may keep them for a year. Torrents
+	// are not: the same URL answers without trackers while P2P is off.
 	cacheImmutable = "public, max-age=31536000, immutable"
 	// Playlists and JSON (segment hashes, metadata) may be regenerated, e.g.
 	// when a resolution is added; ten seconds bounds the staleness while still
 	// absorbing a burst of viewers joining at once.
 	cacheShort = "public, max-age=10"
-	// Anything else: a minute.
+	// Torrents and anything else: a minute.
 	cacheDefault = "public, max-age=60"
 )
 
@@ -59,7 +60,7 @@ const (
 // FileServerConfig.CacheControl is nil.
 func DefaultCacheControl(name string) string {
 	switch lowerExt(name) {
-	case ".mp4", ".m4s", ".m4v", ".m4a", ".mp3", ".ts", ".webm", ".mkv", ".ogv", ".ogg", ".torrent",
+	case ".mp4", ".m4s", ".m4v", ".m4a", ".mp3", ".ts", ".webm", ".mkv", ".ogv", ".ogg",
 		".jpg", ".jpeg", ".png", ".webp", ".gif":
 		return cacheImmutable
 	case ".m3u8", ".json", ".mpd":

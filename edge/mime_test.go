@@ -26,7 +26,7 @@ func TestContentType(t *testing.T) {
 func TestDefaultCacheControl(t *testing.T) {
 	tests := map[string]string{
 		"v.mp4":       "public, max-age=31536000, immutable",
-		"v.torrent":   "public, max-age=31536000, immutable",
+		"v.torrent":   "public, max-age=60",
 		"s.m4s":       "public, max-age=31536000, immutable",
 		"master.m3u8": "public, max-age=10",
 		"h.json":      "public, max-age=10",

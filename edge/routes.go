@@ -18,6 +18,9 @@ const uploadPath = "/api/v1/videos/upload"
 const (
 	hlsDir      = "streaming-playlists/hls/"
 	torrentsDir = "torrents/"
+	// WebSeedOnlyDir holds each torrent again without announce URLs, served
+	// while P2P is switched off (same info hash: only trackers differ).
+	WebSeedOnlyDir = "webseed-only"
 )
 
 // uuidLen is the length of a canonical UUID, the prefix of every rendition
@@ -33,13 +36,17 @@ var (
 
 func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path() // decoded and normalised by fasthttp
+	if h, ok := s.cfg.Handlers[string(path)]; ok {
+		h(ctx)
+		return
+	}
 	switch {
 	case bytes.HasPrefix(path, prefixHLS):
 		s.files.Serve(ctx, hlsDir+string(path[len(prefixHLS):]))
 	case bytes.HasPrefix(path, prefixWebSeed):
 		s.serveWebSeed(ctx, string(path[len(prefixWebSeed):]))
 	case bytes.HasPrefix(path, prefixTorrent):
-		s.files.Serve(ctx, torrentsDir+string(path[len(prefixTorrent):]))
+		s.serveTorrent(ctx, string(path[len(prefixTorrent):]))
 	case string(path) == uploadPath:
 		s.upload(ctx)
 	case bytes.HasPrefix(path, prefixAPI):
@@ -47,6 +54,20 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	default:
 		writeProblem(ctx, http.StatusNotFound, "not found")
 	}
+}
+
+func (s *Server) serveTorrent(ctx *fasthttp.RequestCtx, name string) {
+	if strings.Contains(name, "/") {
+		writeProblem(ctx, http.StatusNotFound, "not found")
+		return
+	}
+	if s.cfg.P2PEnabled != nil && !s.cfg.P2PEnabled() {
+		// Clients may have cached the full form for a year; the tracker
+		// refuses them anyway, and WebSeeds keep working.
+		s.files.Serve(ctx, torrentsDir+WebSeedOnlyDir+"/"+name)
+		return
+	}
+	s.files.Serve(ctx, torrentsDir+name)
 }
 
 // serveWebSeed maps a WebSeed file name to the rendition file it names:
@@ -73,11 +94,7 @@ func (s *Server) api(ctx *fasthttp.RequestCtx) {
 	s.apiHandler(ctx)
 }
 
-func writeProblem(ctx *fasthttp.RequestCtx, status int, detail string) {
-	ctx.SetStatusCode(status)
-	ctx.SetContentType(problem.ContentType)
-	ctx.SetBody(problem.JSON(status, detail))
-}
+var writeProblem = problem.WriteFast
 
 // mountAPI adapts the net/http API once; it only ever sees small bodies.
 func mountAPI(h http.Handler) fasthttp.RequestHandler {

@@ -29,6 +29,12 @@ type Config struct {
 	Authorize func(ctx context.Context, token string) bool
 	// MaxUploadSize bounds the video file of one upload, in bytes.
 	MaxUploadSize int64
+	// Handlers answers exact paths the edge does not own (the tracker's
+	// /tracker/announce, /tracker/scrape and /tracker/socket, admin calls).
+	Handlers map[string]fasthttp.RequestHandler
+	// P2PEnabled reports the admin switch; when it is off, torrents are
+	// served in their WebSeed-only form. nil means always on.
+	P2PEnabled func() bool
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger

@@ -17,6 +17,15 @@ const formOverhead = 1 << 20
 
 var bearerPrefix = []byte("Bearer ")
 
+// BearerToken is the token of an "Authorization: Bearer" header, or "".
+func BearerToken(ctx *fasthttp.RequestCtx) string {
+	token, ok := bytes.CutPrefix(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), bearerPrefix)
+	if !ok {
+		return ""
+	}
+	return string(bytes.TrimSpace(token))
+}
+
 // upload takes PeerTube's legacy upload (multipart/form-data with videofile
 // and name) and streams it to the intake.
 func (s *Server) upload(ctx *fasthttp.RequestCtx) {
@@ -29,9 +38,8 @@ func (s *Server) upload(ctx *fasthttp.RequestCtx) {
 		writeProblem(ctx, http.StatusServiceUnavailable, "this node does not take uploads")
 		return
 	}
-	auth := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
-	token, ok := bytes.CutPrefix(auth, bearerPrefix)
-	if !ok || s.cfg.Authorize == nil || !s.cfg.Authorize(ctx, string(bytes.TrimSpace(token))) {
+	token := BearerToken(ctx)
+	if token == "" || s.cfg.Authorize == nil || !s.cfg.Authorize(ctx, token) {
 		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="peeredge"`)
 		writeProblem(ctx, http.StatusUnauthorized, "a valid bearer token is required to upload")
 		return

@@ -20,18 +20,25 @@ const (
 
 // API serves the read side of the REST API under /api/v1/.
 type API struct {
-	catalog *origin.Catalog
-	urls    urls.URLs
-	logger  *slog.Logger
-	mux     *http.ServeMux
+	catalog    *origin.Catalog
+	urls       urls.URLs
+	p2pEnabled func() bool
+	logger     *slog.Logger
+	mux        *http.ServeMux
 }
 
-// NewAPI builds the API over the catalogue.
-func NewAPI(catalog *origin.Catalog, u urls.URLs, logger *slog.Logger) *API {
+// NewAPI builds the API over the catalogue. p2pEnabled reports the admin
+// switch (nil: always on); while it is off, magnets carry no trackers and
+// the server config tells players to stream over plain HTTP.
+func NewAPI(catalog *origin.Catalog, u urls.URLs, p2pEnabled func() bool, logger *slog.Logger) *API {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	a := &API{catalog: catalog, urls: u, logger: logger, mux: http.NewServeMux()}
+	if p2pEnabled == nil {
+		p2pEnabled = func() bool { return true }
+	}
+	a := &API{catalog: catalog, urls: u, p2pEnabled: p2pEnabled, logger: logger, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /api/v1/config", a.serverConfig)
 	a.mux.HandleFunc("GET /api/v1/videos", a.listVideos)
 	a.mux.HandleFunc("GET /api/v1/videos/{ref}", a.getVideo)
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +68,7 @@ func (a *API) listVideos(w http.ResponseWriter, r *http.Request) {
 	}
 	data := make([]videoJSON, 0, len(videos))
 	for _, v := range videos {
-		data = append(data, newVideoJSON(v, a.urls))
+		data = append(data, newVideoJSON(v, a.urls, a.p2pEnabled()))
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Total int         `json:"total"`
@@ -80,7 +87,19 @@ func (a *API) getVideo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "catalogue unavailable")
 		return
 	}
-	writeJSON(w, http.StatusOK, newVideoJSON(v, a.urls))
+	writeJSON(w, http.StatusOK, newVideoJSON(v, a.urls, a.p2pEnabled()))
+}
+
+// serverConfig is the part of PeerTube's server config players read to
+// decide whether to use P2P.
+func (a *API) serverConfig(w http.ResponseWriter, r *http.Request) {
+	var cfg struct {
+		Tracker struct {
+			Enabled bool `json:"enabled"`
+		} `json:"tracker"`
+	}
+	cfg.Tracker.Enabled = a.p2pEnabled()
+	writeJSON(w, http.StatusOK, cfg)
 }
 
 func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {

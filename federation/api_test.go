@@ -31,7 +31,7 @@ func newTestAPI(t *testing.T, videos int) (*API, []origin.Video) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewAPI(c, u, nil), out
+	return NewAPI(c, u, nil, nil), out
 }
 
 func get(t *testing.T, h http.Handler, target string) (int, []byte) {
@@ -124,7 +124,7 @@ func TestPublishedVideoJSON(t *testing.T) {
 		Renditions: []origin.Rendition{{Height: 720, Width: 1280, FPS: 30, Size: 1234, FileName: "f-720-fragmented.mp4",
 			PlaylistName: "f-720.m3u8", TorrentName: "f-720-hls.torrent", InfoHash: "2a7be854df1626ffaa6c514e8a6a5abb3e172833"}},
 	}
-	got := newVideoJSON(v, u)
+	got := newVideoJSON(v, u, true)
 	if got.Duration != 10 || got.State.ID != 1 || got.PublishedAt == nil || len(got.StreamingPlaylists) != 1 {
 		t.Fatalf("%+v", got)
 	}
@@ -149,11 +149,34 @@ func TestPublishedVideoJSON(t *testing.T) {
 		}
 	}
 	transcoding := origin.Video{State: origin.StateToTranscode, Transcoding: true, Progress: 0.4567}
-	if j := newVideoJSON(transcoding, u); j.State.Label != "Transcoding" || j.TranscodingProgress == nil || *j.TranscodingProgress != 45.7 {
+	if j := newVideoJSON(transcoding, u, true); j.State.Label != "Transcoding" || j.TranscodingProgress == nil || *j.TranscodingProgress != 45.7 {
 		t.Errorf("transcoding: %+v", j)
 	}
 	failed := origin.Video{State: origin.StateTranscodingFailed, Error: "ffmpeg: boom"}
-	if j := newVideoJSON(failed, u); j.State.ID != 7 || j.StateReason != "ffmpeg: boom" {
+	if j := newVideoJSON(failed, u, true); j.State.ID != 7 || j.StateReason != "ffmpeg: boom" {
 		t.Errorf("failed: %+v", j)
+	}
+}
+
+func TestP2PSwitchInAPI(t *testing.T) {
+	c, err := origin.OpenCatalog(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	u, _ := urls.New("http://h")
+	on := true
+	api := NewAPI(c, u, func() bool { return on }, nil)
+	for _, want := range []bool{true, false} {
+		on = want
+		code, body := get(t, api, "/api/v1/config")
+		var cfg struct{ Tracker struct{ Enabled bool } }
+		if code != 200 || json.Unmarshal(body, &cfg) != nil || cfg.Tracker.Enabled != want {
+			t.Errorf("p2p %v: config %d %s", want, code, body)
+		}
+	}
+	v := origin.Video{UUID: "u", State: origin.StatePublished, Renditions: []origin.Rendition{{Height: 240, FileName: "f", InfoHash: "ab"}}}
+	if m := newVideoJSON(v, u, false).StreamingPlaylists[0].Files[0].MagnetURI; strings.Contains(m, "tr=") || !strings.Contains(m, "ws=") {
+		t.Errorf("magnet with P2P off = %q, want WebSeed only", m)
 	}
 }

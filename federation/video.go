@@ -76,8 +76,9 @@ func stateOf(v origin.Video) labelled {
 	}
 }
 
-// newVideoJSON renders v with the node's public URLs.
-func newVideoJSON(v origin.Video, u urls.URLs) videoJSON {
+// newVideoJSON renders v with the node's public URLs; without P2P its
+// magnets name no tracker.
+func newVideoJSON(v origin.Video, u urls.URLs, p2p bool) videoJSON {
 	out := videoJSON{
 		ID:                 v.ID,
 		UUID:               v.UUID,
@@ -108,12 +109,16 @@ func newVideoJSON(v origin.Video, u urls.URLs) videoJSON {
 		Files:             make([]fileJSON, 0, len(v.Renditions)),
 		Redundancies:      []redundancyJSON{},
 	}
+	var trackers []string
+	if p2p {
+		trackers = u.Trackers()
+	}
 	for _, r := range v.Renditions {
 		magnet := swarm.Magnet{
 			InfoHash:   r.InfoHash,
 			Name:       r.FileName,
 			Length:     r.Size,
-			Trackers:   u.Trackers(),
+			Trackers:   trackers,
 			WebSeeds:   []string{u.WebSeed(r.FileName)},
 			TorrentURL: u.Torrent(r.TorrentName),
 		}

@@ -418,3 +418,29 @@ func TestHashPiecesReportsShortFile(t *testing.T) {
 }
 
 func maxProcs() int { return runtime.GOMAXPROCS(0) }
+
+func TestWebSeedOnlyKeepsInfoHashAndWebSeeds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.mp4")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{7}, 100_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mi, ih, err := BuildTorrent(context.Background(), TorrentSpec{Path: path,
+		Trackers: [][]string{{"http://h/tracker/announce"}, {"ws://h/tracker/socket"}}, WebSeeds: []string{"http://h/static/webseed/f.mp4"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "w.torrent")
+	if err := WriteTorrentFile(WebSeedOnly(mi), out); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := ReadTorrentFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HashInfoBytes() != ih || got.Announce != "" || len(got.AnnounceList) != 0 || len(got.UrlList) != 1 {
+		t.Errorf("webseed-only torrent: hash %v (want %v), announce %q, list %v, url-list %v", got.HashInfoBytes(), ih, got.Announce, got.AnnounceList, got.UrlList)
+	}
+	if mi.Announce == "" || len(mi.AnnounceList) != 2 {
+		t.Error("WebSeedOnly changed its argument")
+	}
+}

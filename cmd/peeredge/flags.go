@@ -38,6 +38,14 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.IntVar(&o.cfg.Workers, "workers", envInt("WORKERS", d.Workers), "transcoding jobs run at once")
 	fs.StringVar(&o.cfg.FFmpeg, "ffmpeg", env("FFMPEG", d.FFmpeg), "ffmpeg binary")
 	fs.StringVar(&o.cfg.FFprobe, "ffprobe", env("FFPROBE", d.FFprobe), "ffprobe binary")
+	fs.Func("p2p", "on or off: set the saved P2P switch at start (default: keep it; a new node starts on)", func(v string) error {
+		return setSwitch(&o.cfg.P2P, v)
+	})
+	if v := env("P2P", ""); v != "" {
+		if err := setSwitch(&o.cfg.P2P, v); err != nil {
+			warnEnv("P2P", v, err)
+		}
+	}
 	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
 	return fs
@@ -208,5 +216,23 @@ func (l intList) Set(s string) error {
 		out = append(out, n)
 	}
 	*l.p = out
+	return nil
+}
+
+// setSwitch parses on/off (or any strconv.ParseBool form) into *p.
+func setSwitch(p **bool, v string) error {
+	var b bool
+	switch strings.ToLower(v) {
+	case "on":
+		b = true
+	case "off":
+		b = false
+	default:
+		var err error
+		if b, err = strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("%q: want on or off", v)
+		}
+	}
+	*p = &b
 	return nil
 }

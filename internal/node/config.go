@@ -21,6 +21,7 @@ type Config struct {
 	Rungs           []int         // ladder heights below the source's own
 	Workers         int           // transcoding jobs run at once
 	FFmpeg, FFprobe string        // binaries; default from PATH
+	P2P             *bool         // sets the persisted P2P switch at start; nil keeps it (default on)
 	Logger          *slog.Logger
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/federation"
@@ -28,6 +29,8 @@ type Node struct {
 	queue     *origin.Queue
 	intake    *origin.Intake
 	segmenter segmenter.Config
+	// p2p is the admin switch, persisted in the catalogue.
+	p2p atomic.Bool
 	// NewAdminToken is the admin token created on this start, to be shown
 	// once; empty when one already existed or was given.
 	NewAdminToken string
@@ -73,6 +76,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		catalog.Close()
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
+	if err := n.loadP2P(ctx, cfg.P2P); err != nil {
+		catalog.Close()
+		return nil, err
+	}
+	if err := n.ensureWebSeedOnly(ctx); err != nil {
+		catalog.Close()
+		return nil, fmt.Errorf("WebSeed-only torrents: %w", err)
+	}
 	n.intake = origin.NewIntake(origin.IntakeConfig{
 		Catalog: catalog,
 		Store:   store,
@@ -116,10 +127,12 @@ func (n *Node) probe(ctx context.Context, path string) (float64, error) {
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	srv, err := edge.New(edge.Config{
 		MediaDir:      n.store.MediaDir(),
-		API:           federation.NewAPI(n.catalog, n.urls, n.logger),
+		API:           federation.NewAPI(n.catalog, n.urls, n.P2PEnabled, n.logger),
 		Intake:        n.intake,
 		Authorize:     n.catalog.CheckToken,
 		MaxUploadSize: n.cfg.MaxUploadSize,
+		P2PEnabled:    n.P2PEnabled,
+		Handlers:      n.handlers(),
 		Logger:        n.logger,
 	})
 	if err != nil {

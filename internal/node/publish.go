@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/swarm"
 )
@@ -76,9 +77,11 @@ func (n *Node) transcode(ctx context.Context, j origin.Job) error {
 		if err != nil {
 			return fmt.Errorf("torrent for %s: %w", r.FileName, err)
 		}
-		tmp := filepath.Join(staging, name)
-		if err := swarm.WriteTorrentFile(mi, tmp); err != nil {
+		if err := swarm.WriteTorrentFile(mi, filepath.Join(staging, name)); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := swarm.WriteTorrentFile(swarm.WebSeedOnly(mi), filepath.Join(staging, webSeedOnlyName(name))); err != nil {
+			return fmt.Errorf("write WebSeed-only %s: %w", name, err)
 		}
 		torrents = append(torrents, name)
 		renditions = append(renditions, origin.Rendition{
@@ -98,6 +101,9 @@ func (n *Node) transcode(ctx context.Context, j origin.Job) error {
 	// catalogue: a crash in between leaves the video unpublished and the
 	// restarted job overwrites what was moved.
 	for _, name := range torrents {
+		if err := os.Rename(filepath.Join(staging, webSeedOnlyName(name)), n.webSeedOnlyPath(name)); err != nil {
+			return fmt.Errorf("publish WebSeed-only %s: %w", name, err)
+		}
 		if err := os.Rename(filepath.Join(staging, name), filepath.Join(n.store.TorrentsDir(), name)); err != nil {
 			return fmt.Errorf("publish %s: %w", name, err)
 		}
@@ -198,4 +204,55 @@ func (n *Node) withoutPaths(msg string) string {
 		msg = strings.ReplaceAll(msg, abs+string(filepath.Separator), "")
 	}
 	return msg
+}
+
+// webSeedOnlyName names a torrent's WebSeed-only form in the staging area.
+func webSeedOnlyName(name string) string { return "webseed-only-" + name }
+
+// webSeedOnlyPath is where the edge finds a torrent's WebSeed-only form.
+func (n *Node) webSeedOnlyPath(name string) string {
+	return filepath.Join(n.store.TorrentsDir(), edge.WebSeedOnlyDir, name)
+}
+
+// ensureWebSeedOnly writes the WebSeed-only form of every published
+// torrent that lacks one (videos published by an older node).
+func (n *Node) ensureWebSeedOnly(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Join(n.store.TorrentsDir(), edge.WebSeedOnlyDir), 0o755); err != nil {
+		return err
+	}
+	return n.eachRendition(ctx, func(v origin.Video, r origin.Rendition) error {
+		dst := n.webSeedOnlyPath(r.TorrentName)
+		if _, err := os.Stat(dst); err == nil {
+			return nil
+		}
+		mi, _, err := swarm.ReadTorrentFile(filepath.Join(n.store.TorrentsDir(), r.TorrentName))
+		if err != nil {
+			return fmt.Errorf("video %d: %w", v.ID, err)
+		}
+		return swarm.WriteTorrentFile(swarm.WebSeedOnly(mi), dst)
+	})
+}
+
+// eachRendition calls fn for every rendition of every published video.
+func (n *Node) eachRendition(ctx context.Context, fn func(origin.Video, origin.Rendition) error) error {
+	const page = 100
+	for start := 0; ; start += page {
+		videos, total, err := n.catalog.Videos(ctx, start, page)
+		if err != nil {
+			return err
+		}
+		for _, v := range videos {
+			if v.State != origin.StatePublished {
+				continue
+			}
+			for _, r := range v.Renditions {
+				if err := fn(v, r); err != nil {
+					return err
+				}
+			}
+		}
+		if len(videos) == 0 || start+len(videos) >= total {
+			return nil
+		}
+	}
 }

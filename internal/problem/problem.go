@@ -6,6 +6,8 @@ package problem
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/valyala/fasthttp"
 )
 
 // ContentType is the media type of a problem body.
@@ -27,4 +29,11 @@ func Write(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("Content-Type", ContentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(JSON(status, detail))
+}
+
+// WriteFast sends a problem answer on a fasthttp response.
+func WriteFast(ctx *fasthttp.RequestCtx, status int, detail string) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType(ContentType)
+	ctx.SetBody(JSON(status, detail))
 }
