@@ -1,0 +1,81 @@
+package tracker
+
+import (
+	"errors"
+	"net/netip"
+)
+
+// Admission errors. Their texts are shown to clients as "failure reason".
+var (
+	ErrP2PDisabled    = errors.New("peer-to-peer is disabled on this node")
+	ErrUnknownTorrent = errors.New("unknown torrent: this tracker only tracks the videos of its node")
+	ErrRateLimited    = errors.New("too many requests from your address, slow down")
+	ErrBlocked        = errors.New("your address is temporarily blocked for sweeping many torrents")
+)
+
+// Admit is the one gate for both protocols: P2P switch, block list, rate
+// limit, alarm bookkeeping (distinct info hashes per address), known info
+// hash. Unknown info hashes still cost a token and count towards the alarm:
+// probing for hashes is exactly what a scanner does.
+func (t *Tracker) Admit(addr netip.Addr, ih InfoHash) error {
+	if err := t.admit(addr, ih); err != nil {
+		return err
+	}
+	t.stats.announces.Add(1)
+	return nil
+}
+
+func (t *Tracker) admit(addr netip.Addr, ih InfoHash) error {
+	if !t.p2p.Load() {
+		return t.refuse(ErrP2PDisabled)
+	}
+	key := accountKey(addr)
+	now := t.now().UnixNano()
+	if t.alarms.blocked(key, now) {
+		t.stats.blocked.Add(1)
+		return t.refuse(ErrBlocked)
+	}
+	if !t.limiter.allow(key, now) {
+		t.stats.rateLimited.Add(1)
+		return t.refuse(ErrRateLimited)
+	}
+	if n, crossed := t.alarms.record(key, ih, now); crossed {
+		t.raiseAlarm(key, n, now)
+		if t.cfg.AlarmBlock > 0 {
+			t.stats.blocked.Add(1)
+			return t.refuse(ErrBlocked)
+		}
+	}
+	if !t.reg.Known(ih) {
+		return t.refuse(ErrUnknownTorrent)
+	}
+	return nil
+}
+
+func (t *Tracker) refuse(err error) error {
+	t.stats.refused.Add(1)
+	return err
+}
+
+func (t *Tracker) raiseAlarm(key netip.Addr, distinct int, now int64) {
+	t.stats.alarms.Add(1)
+	block := t.cfg.AlarmBlock
+	if block > 0 {
+		t.alarms.block(key, now+int64(block))
+	}
+	t.log.Warn("tracker: one address announced for many distinct torrents",
+		"addr", key.String(), "distinct", distinct, "window", t.cfg.AlarmWindow,
+		"blocked_for", block)
+}
+
+// accountKey is the address requests are accounted to: IPv4 as is, IPv6 by
+// its /64, since a single host commonly owns (and can rotate through) a /64.
+func accountKey(addr netip.Addr) netip.Addr {
+	addr = addr.Unmap()
+	if addr.Is6() {
+		if p, err := addr.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return addr
+}
