@@ -1,0 +1,160 @@
+package seeder
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// wsAnnounce is the part of a WebTorrent announce this test checks.
+type wsAnnounce struct {
+	Action   string `json:"action"`
+	InfoHash string `json:"info_hash"`
+	Offers   []struct {
+		Offer struct {
+			Type string `json:"type"`
+			SDP  string `json:"sdp"`
+		} `json:"offer"`
+	} `json:"offers"`
+}
+
+// jsonBinary undoes WebTorrent's "one rune per byte" string encoding.
+func jsonBinary(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r))
+	}
+	return b
+}
+
+// stubTrackers serves an HTTP announce endpoint (an empty peer list) and a
+// WebSocket endpoint that records the first message of each connection.
+// They stand in for the node's tracker, which is built elsewhere.
+type stubTrackers struct {
+	httpAnnounces atomic.Int64
+	wsConns       atomic.Int64
+	wsAnnounces   chan wsAnnounce
+}
+
+func startStubTrackers(t *testing.T) (*stubTrackers, string) {
+	t.Helper()
+	st := &stubTrackers{wsAnnounces: make(chan wsAnnounce, 16)}
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/tracker/announce", func(w http.ResponseWriter, r *http.Request) {
+		st.httpAnnounces.Add(1)
+		w.Write([]byte("d8:intervali1800e5:peers0:e"))
+	})
+	mux.HandleFunc("/tracker/socket", func(w http.ResponseWriter, r *http.Request) {
+		st.wsConns.Add(1)
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		for {
+			var a wsAnnounce
+			if err := c.ReadJSON(&a); err != nil {
+				return
+			}
+			select {
+			case st.wsAnnounces <- a:
+			default:
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return st, strings.TrimPrefix(srv.URL, "http://")
+}
+
+// listenSTUN records whether a STUN binding request arrives on a loopback UDP
+// socket, which is what a seeder wired to that STUN server sends.
+func listenSTUN(t *testing.T) (string, <-chan struct{}) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	got := make(chan struct{})
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			// RFC 5389: type 0x0001 (binding request), magic cookie 0x2112A442.
+			if n >= 20 && binary.BigEndian.Uint16(buf) == 0x0001 && binary.BigEndian.Uint32(buf[4:]) == 0x2112A442 {
+				close(got)
+				return
+			}
+		}
+	}()
+	return "stun:" + pc.LocalAddr().String(), got
+}
+
+func TestWebRTCAnnouncesToWebSocketTracker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	trackers, host := startStubTrackers(t)
+	stunURL, stunHit := listenSTUN(t)
+	p := publish(t, "uuid-240-fragmented.mp4", 300_000, 9,
+		[][]string{{"http://" + host + "/tracker/announce"}, {"ws://" + host + "/tracker/socket"}}, nil)
+	s := startSeeder(t, Config{ICEServers: []string{stunURL}})
+	if _, err := s.Seed(ctx, p.torrentPath, p.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	var a wsAnnounce
+	select {
+	case a = <-trackers.wsAnnounces:
+	case <-ctx.Done():
+		t.Fatalf("no WebTorrent announce: %v", ctx.Err())
+	}
+	if a.Action != "announce" || string(jsonBinary(a.InfoHash)) != string(p.ih.Bytes()) {
+		t.Errorf("announce action %q info hash %x, want announce of %s", a.Action, jsonBinary(a.InfoHash), p.ih)
+	}
+	if len(a.Offers) == 0 || a.Offers[0].Offer.Type != "offer" || !strings.Contains(a.Offers[0].Offer.SDP, "webrtc-datachannel") {
+		t.Errorf("announce carries no data-channel offer: %+v", a.Offers)
+	}
+	select {
+	case <-stunHit:
+	case <-ctx.Done():
+		t.Fatalf("the configured STUN server got no binding request: %v", ctx.Err())
+	}
+}
+
+func TestDisableWebRTCSkipsWebSocketTracker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	trackers, host := startStubTrackers(t)
+	// The ws tracker is listed first so it would be dialled no later than
+	// the HTTP one.
+	p := publish(t, "uuid-240-fragmented.mp4", 300_000, 10,
+		[][]string{{"ws://" + host + "/tracker/socket"}, {"http://" + host + "/tracker/announce"}}, nil)
+	s := startSeeder(t, Config{DisableWebRTC: true})
+	if _, err := s.Seed(ctx, p.torrentPath, p.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	for trackers.httpAnnounces.Load() == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no HTTP announce: %v", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // grace for a (wrong) ws dial started alongside
+	if n := trackers.wsConns.Load(); n != 0 {
+		t.Errorf("WebRTC disabled, yet %d WebSocket tracker connections", n)
+	}
+}
