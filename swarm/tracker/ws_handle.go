@@ -1,0 +1,131 @@
+package tracker
+
+import "errors"
+
+var (
+	errTooManySwarms   = errors.New("too many swarms on this connection")
+	errNotInSwarm      = errors.New("announce to this info_hash before answering")
+	errPeerIDMismatch  = errors.New("peer_id does not match this connection's announce")
+	errPeerGone        = errors.New("to_peer_id is not in the swarm")
+	errAnswerP2PClosed = errors.New("peer-to-peer is disabled")
+)
+
+// handle acts on one text message; false means the socket must close.
+func (c *wsSocket) handle(data []byte) bool {
+	req, perr := parseSocketMessage(data, c.srv.cfg.MaxSwarms)
+	if perr != nil {
+		if perr.Fatal {
+			c.fatal(perr.Reason, 1007) // invalid frame payload data
+			return false
+		}
+		c.srv.refused.Add(1)
+		var ih *InfoHash
+		if perr.HasInfoHash {
+			ih = &perr.InfoHash
+		}
+		return c.enqueue(appendFailure(nil, perr.Action, perr.Reason, ih))
+	}
+	switch req.Action {
+	case wsActionAnnounce:
+		return c.announce(&req)
+	case wsActionAnswer:
+		return c.answer(&req)
+	default:
+		return c.scrape(&req)
+	}
+}
+
+func (c *wsSocket) refuse(action string, err error, ih *InfoHash) bool {
+	c.srv.refused.Add(1)
+	return c.enqueue(appendFailure(nil, action, err.Error(), ih))
+}
+
+func (c *wsSocket) announce(req *wsRequest) bool {
+	srv := c.srv
+	ih := &req.InfoHash
+	interval := int(srv.admit.SocketInterval().Seconds())
+	prev, joined := c.joined[*ih]
+	if req.Event == wsEventStopped && joined {
+		// Leaving is always allowed and costs no rate-limit token.
+		srv.announces.Add(1)
+		counts := srv.swarms.leave(ih, &prev, c)
+		delete(c.joined, *ih)
+		return c.enqueue(appendAnnounceReply(nil, ih, interval, counts))
+	}
+	if err := srv.admit.Admit(c.addr, *ih); err != nil {
+		return c.refuse("announce", err, ih)
+	}
+	srv.announces.Add(1)
+	if req.Event == wsEventStopped {
+		return c.enqueue(appendAnnounceReply(nil, ih, interval, srv.swarms.counts(ih)))
+	}
+	if joined && prev != req.PeerID {
+		// The socket changed its peer id in this swarm: the old one is gone.
+		srv.swarms.leave(ih, &prev, c)
+		delete(c.joined, *ih)
+		joined = false
+	}
+	if !joined && len(c.joined) >= srv.cfg.MaxSwarms {
+		return c.refuse("announce", errTooManySwarms, ih)
+	}
+	want := min(len(req.Offers), srv.cfg.MaxOffers, srv.admit.PeerCap(req.NumWant))
+	counts, targets, err := srv.swarms.join(ih, &req.PeerID, c, req.Seeder, req.Event == wsEventCompleted, want, c.targets[:0])
+	if err != nil {
+		return c.refuse("announce", err, ih)
+	}
+	c.joined[*ih] = req.PeerID
+	if !c.enqueue(appendAnnounceReply(nil, ih, interval, counts)) {
+		return false
+	}
+	for i, target := range targets {
+		if target.enqueue(appendOfferRelay(nil, &req.Offers[i], &req.PeerID, ih)) {
+			srv.offersRelayed.Add(1)
+		}
+	}
+	clear(targets) // do not keep other sockets reachable from this one
+	c.targets = targets[:0]
+	return true
+}
+
+// answer relays a WebRTC answer to the peer that made the offer. Answers are
+// not charged to the rate limiter: each one follows an admitted announce's offer.
+func (c *wsSocket) answer(req *wsRequest) bool {
+	srv := c.srv
+	ih := &req.InfoHash
+	if !srv.admit.P2PEnabled() {
+		return c.refuse("announce", errAnswerP2PClosed, ih)
+	}
+	me, ok := c.joined[*ih]
+	if !ok {
+		return c.refuse("announce", errNotInSwarm, ih)
+	}
+	if me != req.PeerID {
+		return c.refuse("announce", errPeerIDMismatch, ih)
+	}
+	target := srv.swarms.socketOf(ih, &req.ToPeerID)
+	if target == nil {
+		return c.refuse("announce", errPeerGone, ih)
+	}
+	if target.enqueue(appendAnswerRelay(nil, req.Answer, &req.OfferID, &req.PeerID, ih)) {
+		srv.answersRelayed.Add(1)
+	}
+	return true
+}
+
+// scrape answers counts for known torrents only (Admit refuses the others),
+// the same numbers an announce reply gives.
+func (c *wsSocket) scrape(req *wsRequest) bool {
+	srv := c.srv
+	if !srv.cfg.Scrape {
+		return c.refuse("scrape", errScrapeDisabled, nil)
+	}
+	counts := make([]wsCounts, len(req.InfoHashes))
+	for i := range req.InfoHashes {
+		ih := &req.InfoHashes[i]
+		if err := srv.admit.Admit(c.addr, *ih); err != nil {
+			return c.refuse("scrape", err, ih)
+		}
+		counts[i] = srv.swarms.counts(ih)
+	}
+	return c.enqueue(appendScrapeReply(nil, req.InfoHashes, counts))
+}

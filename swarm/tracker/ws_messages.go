@@ -1,0 +1,486 @@
+package tracker
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
+
+// wsAction is what a parsed client message asks for.
+type wsAction uint8
+
+const (
+	wsActionAnnounce wsAction = iota + 1 // join/refresh a swarm, maybe with offers
+	wsActionAnswer                       // "announce" carrying an answer for one peer
+	wsActionScrape
+)
+
+// wsEvent is an announce event; anything not recognised counts as an update
+// (anacrolix/torrent v1.61.0 sends "<regular>").
+type wsEvent uint8
+
+const (
+	wsEventUpdate wsEvent = iota
+	wsEventStarted
+	wsEventCompleted
+	wsEventStopped
+)
+
+// idLen is the length of every id on the wire: info_hash, peer_id, to_peer_id, offer_id.
+const idLen = 20
+
+// wsOffer is one WebRTC offer to relay; SDP is the client's JSON object, relayed verbatim.
+type wsOffer struct {
+	ID  [idLen]byte
+	SDP json.RawMessage
+}
+
+// wsRequest is one validated client message.
+type wsRequest struct {
+	Action     wsAction
+	InfoHash   InfoHash   // announce and answer
+	InfoHashes []InfoHash // scrape
+	PeerID     PeerID
+	NumWant    int // 0 when absent or not a number
+	Seeder     bool
+	Event      wsEvent
+	Offers     []wsOffer
+	ToPeerID   PeerID          // answer
+	OfferID    [idLen]byte     // answer
+	Answer     json.RawMessage // answer, relayed verbatim
+}
+
+// wsParseError explains why a message was refused. Fatal errors (not JSON,
+// binary, oversize) close the socket after the reply; the others keep it open.
+type wsParseError struct {
+	Reason      string
+	Fatal       bool
+	Action      string // action to put in the failure reply: "announce" or "scrape"
+	InfoHash    InfoHash
+	HasInfoHash bool
+}
+
+func (e *wsParseError) Error() string { return e.Reason }
+
+// wsWire holds the raw values of the fields we read from a client message,
+// as spans of the message: each is judged on its own so that a wrong type in
+// one field yields a precise reason.
+type wsWire struct {
+	Action, InfoHash, PeerID, NumWant, Left, Event json.RawMessage
+	ToPeerID, OfferID, Answer                      json.RawMessage
+	Offers                                         []wsWireOffer
+	offersMalformed                                bool
+}
+
+type wsWireOffer struct {
+	OfferID json.RawMessage
+	Offer   json.RawMessage
+}
+
+// readWire picks the fields out of the object at data[i]; data is valid JSON.
+// Later duplicates win, as with encoding/json.
+func readWire(data []byte, i int) wsWire {
+	var w wsWire
+	forEachMember(data, i, func(key, value []byte) {
+		switch string(key) {
+		case "action":
+			w.Action = value
+		case "info_hash":
+			w.InfoHash = value
+		case "peer_id":
+			w.PeerID = value
+		case "numwant":
+			w.NumWant = value
+		case "left":
+			w.Left = value
+		case "event":
+			w.Event = value
+		case "to_peer_id":
+			w.ToPeerID = value
+		case "offer_id":
+			w.OfferID = value
+		case "answer":
+			w.Answer = value
+		case "offers":
+			w.Offers, w.offersMalformed = readOffers(value)
+		}
+	})
+	return w
+}
+
+// readOffers reads [{"offer_id":…,"offer":…}, …]; null means no offers.
+func readOffers(value []byte) ([]wsWireOffer, bool) {
+	if !isPresent(value) {
+		return nil, false
+	}
+	if value[0] != '[' {
+		return nil, true
+	}
+	var offers []wsWireOffer
+	malformed := false
+	forEachElement(value, 0, func(elem []byte) {
+		if len(elem) == 0 || elem[0] != '{' {
+			malformed = true
+			return
+		}
+		var o wsWireOffer
+		forEachMember(elem, 0, func(key, v []byte) {
+			switch string(key) {
+			case "offer_id":
+				o.OfferID = v
+			case "offer":
+				o.Offer = v
+			}
+		})
+		offers = append(offers, o)
+	})
+	return offers, malformed
+}
+
+var errNotBinaryString = errors.New("not a 20-character binary string")
+
+// parseSocketMessage validates one text frame. maxScrape bounds the number of
+// info hashes in one scrape.
+func parseSocketMessage(data []byte, maxScrape int) (wsRequest, *wsParseError) {
+	var req wsRequest
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return req, &wsParseError{Reason: "message is not a JSON object", Fatal: true, Action: "announce"}
+	}
+	// Validate once; everything after walks spans of this valid JSON.
+	if !validJSON(trimmed) {
+		return req, &wsParseError{Reason: "message is not valid JSON", Fatal: true, Action: "announce"}
+	}
+	w := readWire(trimmed, 0)
+	action, ok := decodeJSONString(w.Action)
+	if !ok {
+		return req, &wsParseError{Reason: "missing action", Action: "announce"}
+	}
+	switch action {
+	case "announce":
+		return parseAnnounce(&w)
+	case "scrape":
+		return parseScrape(&w, maxScrape)
+	default:
+		return req, &wsParseError{Reason: "unknown action", Action: "announce"}
+	}
+}
+
+func parseAnnounce(w *wsWire) (wsRequest, *wsParseError) {
+	req := wsRequest{Action: wsActionAnnounce}
+	haveInfoHash := false
+	fail := func(reason string) (wsRequest, *wsParseError) {
+		return wsRequest{}, &wsParseError{Reason: reason, Action: "announce", InfoHash: req.InfoHash, HasInfoHash: haveInfoHash}
+	}
+	var err error
+	if req.InfoHash, err = decodeID(w.InfoHash); err != nil {
+		return fail("invalid info_hash: " + err.Error())
+	}
+	haveInfoHash = true
+	if req.PeerID, err = decodeID(w.PeerID); err != nil {
+		return fail("invalid peer_id: " + err.Error())
+	}
+	if isPresent(w.Answer) {
+		req.Action = wsActionAnswer
+		if !isJSONObject(w.Answer) {
+			return fail("answer must be an object")
+		}
+		req.Answer = w.Answer
+		if req.ToPeerID, err = decodeID(w.ToPeerID); err != nil {
+			return fail("invalid to_peer_id: " + err.Error())
+		}
+		if req.OfferID, err = decodeID(w.OfferID); err != nil {
+			return fail("invalid offer_id: " + err.Error())
+		}
+		return req, nil
+	}
+	req.NumWant = decodeCount(w.NumWant)
+	// The reference tracker treats a left that is not a number as infinite: a leecher.
+	if left, ok := decodeNumber(w.Left); ok && left == 0 {
+		req.Seeder = true
+	}
+	if ev, ok := decodeJSONString(w.Event); ok {
+		switch ev {
+		case "started":
+			req.Event = wsEventStarted
+		case "completed":
+			req.Event = wsEventCompleted
+		case "stopped":
+			req.Event = wsEventStopped
+		}
+	}
+	if w.offersMalformed {
+		return fail("offers must be an array of {offer_id, offer}")
+	}
+	if len(w.Offers) > 0 {
+		req.Offers = make([]wsOffer, len(w.Offers))
+		for i, o := range w.Offers {
+			if req.Offers[i].ID, err = decodeID(o.OfferID); err != nil {
+				return fail("invalid offer_id: " + err.Error())
+			}
+			if !isJSONObject(o.Offer) {
+				return fail("offer must be an object")
+			}
+			req.Offers[i].SDP = o.Offer
+		}
+	}
+	return req, nil
+}
+
+func parseScrape(w *wsWire, maxScrape int) (wsRequest, *wsParseError) {
+	req := wsRequest{Action: wsActionScrape}
+	fail := func(reason string) (wsRequest, *wsParseError) {
+		return wsRequest{}, &wsParseError{Reason: reason, Action: "scrape"}
+	}
+	if !isPresent(w.InfoHash) {
+		// The reference tracker would list every swarm; we never reveal which torrents exist.
+		return fail("info_hash is required")
+	}
+	if w.InfoHash[0] != '[' {
+		ih, err := decodeID(w.InfoHash)
+		if err != nil {
+			return fail("invalid info_hash: " + err.Error())
+		}
+		req.InfoHashes = []InfoHash{ih}
+		return req, nil
+	}
+	var raws []json.RawMessage
+	if json.Unmarshal(w.InfoHash, &raws) != nil {
+		return fail("info_hash must be a string or an array of strings")
+	}
+	if len(raws) == 0 {
+		return fail("info_hash is required")
+	}
+	if len(raws) > maxScrape {
+		return fail("too many info_hash values")
+	}
+	req.InfoHashes = make([]InfoHash, len(raws))
+	for i, raw := range raws {
+		ih, err := decodeID(raw)
+		if err != nil {
+			return fail("invalid info_hash: " + err.Error())
+		}
+		req.InfoHashes[i] = ih
+	}
+	return req, nil
+}
+
+// isPresent reports whether a raw field was sent with a non-null value.
+func isPresent(raw json.RawMessage) bool {
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
+}
+
+func isJSONObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }
+
+// decodeJSONString decodes a raw JSON string value (already validated by encoding/json).
+func decodeJSONString(raw json.RawMessage) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return string(body), true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// decodeID turns a "binary string" (each code point one byte value) into 20 bytes.
+func decodeID(raw json.RawMessage) ([idLen]byte, error) {
+	var id [idLen]byte
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return id, errNotBinaryString
+	}
+	body := raw[1 : len(raw)-1]
+	n := 0
+	for i := 0; i < len(body); {
+		var r rune
+		switch c := body[i]; {
+		case c == '\\':
+			var size int
+			if r, size = decodeEscape(body[i:]); size == 0 {
+				return id, errNotBinaryString
+			}
+			i += size
+		case c < 0x80:
+			r = rune(c)
+			i++
+		default:
+			var size int
+			r, size = utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && size == 1 {
+				return id, errNotBinaryString
+			}
+			i += size
+		}
+		if r > 0xFF || n == idLen {
+			return id, errNotBinaryString
+		}
+		id[n] = byte(r)
+		n++
+	}
+	if n != idLen {
+		return id, errNotBinaryString
+	}
+	return id, nil
+}
+
+// decodeEscape decodes the JSON escape at b[0] == '\\'; size 0 means invalid.
+// A \uXXXX surrogate is returned as is: above 0xFF, so never a valid id byte.
+func decodeEscape(b []byte) (rune, int) {
+	if len(b) < 2 {
+		return 0, 0
+	}
+	switch b[1] {
+	case '"', '\\', '/':
+		return rune(b[1]), 2
+	case 'b':
+		return '\b', 2
+	case 'f':
+		return '\f', 2
+	case 'n':
+		return '\n', 2
+	case 'r':
+		return '\r', 2
+	case 't':
+		return '\t', 2
+	case 'u':
+		if len(b) < 6 {
+			return 0, 0
+		}
+		var r rune
+		for _, c := range b[2:6] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, 0
+			}
+		}
+		return r, 6
+	}
+	return 0, 0
+}
+
+// decodeNumber reads a raw JSON number; anything else is reported as absent.
+func decodeNumber(raw json.RawMessage) (float64, bool) {
+	if len(raw) == 0 || !(raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	return f, err == nil
+}
+
+// decodeCount reads numwant: a non-negative integer, 0 when absent or unusable.
+func decodeCount(raw json.RawMessage) int {
+	f, ok := decodeNumber(raw)
+	if !ok || f <= 0 || f != f {
+		return 0
+	}
+	if f > 1<<20 {
+		return 1 << 20
+	}
+	return int(f)
+}
+
+// appendID writes 20 bytes as a JSON binary string: bytes ≥ 0x80 become the
+// code points U+0080..U+00FF (two UTF-8 bytes), control and quote bytes are escaped.
+func appendID(dst []byte, id *[idLen]byte) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	for _, b := range id {
+		switch {
+		case b == '"' || b == '\\':
+			dst = append(dst, '\\', b)
+		case b < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+		case b < 0x80:
+			dst = append(dst, b)
+		default:
+			dst = append(dst, 0xC0|b>>6, 0x80|b&0x3F)
+		}
+	}
+	return append(dst, '"')
+}
+
+// appendOfferRelay encodes an offer as the chosen peer receives it.
+func appendOfferRelay(dst []byte, offer *wsOffer, from *PeerID, ih *InfoHash) []byte {
+	dst = append(dst, `{"action":"announce","offer":`...)
+	dst = append(dst, offer.SDP...)
+	dst = append(dst, `,"offer_id":`...)
+	dst = appendID(dst, &offer.ID)
+	dst = append(dst, `,"peer_id":`...)
+	dst = appendID(dst, from)
+	dst = append(dst, `,"info_hash":`...)
+	dst = appendID(dst, ih)
+	return append(dst, '}')
+}
+
+// appendAnswerRelay encodes an answer as the offering peer receives it.
+func appendAnswerRelay(dst []byte, answer json.RawMessage, offerID *[idLen]byte, from *PeerID, ih *InfoHash) []byte {
+	dst = append(dst, `{"action":"announce","answer":`...)
+	dst = append(dst, answer...)
+	dst = append(dst, `,"offer_id":`...)
+	dst = appendID(dst, offerID)
+	dst = append(dst, `,"peer_id":`...)
+	dst = appendID(dst, from)
+	dst = append(dst, `,"info_hash":`...)
+	dst = appendID(dst, ih)
+	return append(dst, '}')
+}
+
+// appendAnnounceReply encodes the reply to an announce: only counts, never peers.
+func appendAnnounceReply(dst []byte, ih *InfoHash, intervalSeconds int, c wsCounts) []byte {
+	dst = append(dst, `{"action":"announce","interval":`...)
+	dst = strconv.AppendInt(dst, int64(intervalSeconds), 10)
+	dst = append(dst, `,"info_hash":`...)
+	dst = appendID(dst, ih)
+	dst = append(dst, `,"complete":`...)
+	dst = strconv.AppendInt(dst, int64(c.Complete), 10)
+	dst = append(dst, `,"incomplete":`...)
+	dst = strconv.AppendInt(dst, int64(c.Incomplete), 10)
+	return append(dst, '}')
+}
+
+// appendScrapeReply encodes counts for each requested info hash.
+func appendScrapeReply(dst []byte, hashes []InfoHash, counts []wsCounts) []byte {
+	dst = append(dst, `{"action":"scrape","files":{`...)
+	for i := range hashes {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendID(dst, &hashes[i])
+		dst = append(dst, `:{"complete":`...)
+		dst = strconv.AppendInt(dst, int64(counts[i].Complete), 10)
+		dst = append(dst, `,"incomplete":`...)
+		dst = strconv.AppendInt(dst, int64(counts[i].Incomplete), 10)
+		dst = append(dst, `,"downloaded":`...)
+		dst = strconv.AppendUint(dst, counts[i].Downloaded, 10)
+		dst = append(dst, '}')
+	}
+	return append(dst, "}}"...)
+}
+
+// appendFailure encodes a failure reply. The action is always set: the JS
+// client drops and reconnects the whole socket on a message without one.
+func appendFailure(dst []byte, action, reason string, ih *InfoHash) []byte {
+	dst = append(dst, `{"action":`...)
+	dst = strconv.AppendQuote(dst, action) // action is one of our ASCII literals
+	dst = append(dst, `,"failure reason":`...)
+	quoted, _ := json.Marshal(reason) // a string always marshals
+	dst = append(dst, quoted...)
+	if ih != nil {
+		dst = append(dst, `,"info_hash":`...)
+		dst = appendID(dst, ih)
+	}
+	return append(dst, '}')
+}

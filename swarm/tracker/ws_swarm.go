@@ -1,0 +1,183 @@
+package tracker
+
+import (
+	"errors"
+	"math/rand/v2"
+	"sync"
+)
+
+// wsShardCount spreads swarms over independent locks; info hashes are
+// uniformly distributed so their first byte picks a shard evenly.
+const wsShardCount = 32
+
+var errPeerIDInUse = errors.New("peer_id is already used by another connection in this swarm")
+
+// wsCounts are the only swarm facts a client ever learns: no ids, no addresses.
+type wsCounts struct {
+	Complete, Incomplete int
+	Downloaded           uint64
+}
+
+// wsMember is one peer of a swarm, reachable through its socket.
+type wsMember struct {
+	id     PeerID
+	sock   *wsSocket
+	seeder bool
+}
+
+// wsSwarm keeps members in a slice (for uniform random sampling in place)
+// plus an index by peer id (for answers and removal).
+type wsSwarm struct {
+	members    []wsMember
+	index      map[PeerID]int
+	seeders    int
+	downloaded uint64
+}
+
+func (sw *wsSwarm) counts() wsCounts {
+	return wsCounts{Complete: sw.seeders, Incomplete: len(sw.members) - sw.seeders, Downloaded: sw.downloaded}
+}
+
+func (sw *wsSwarm) swap(i, j int) {
+	sw.members[i], sw.members[j] = sw.members[j], sw.members[i]
+	sw.index[sw.members[i].id] = i
+	sw.index[sw.members[j].id] = j
+}
+
+func (sw *wsSwarm) remove(i int) {
+	last := len(sw.members) - 1
+	if sw.members[i].seeder {
+		sw.seeders--
+	}
+	delete(sw.index, sw.members[i].id)
+	if i != last {
+		sw.members[i] = sw.members[last]
+		sw.index[sw.members[i].id] = i
+	}
+	sw.members[last] = wsMember{}
+	sw.members = sw.members[:last]
+}
+
+type wsShard struct {
+	mu     sync.Mutex
+	swarms map[InfoHash]*wsSwarm
+}
+
+// wsSwarms is every WebSocket swarm of the node.
+type wsSwarms struct {
+	shards [wsShardCount]wsShard
+}
+
+func newWSSwarms() *wsSwarms {
+	s := &wsSwarms{}
+	for i := range s.shards {
+		s.shards[i].swarms = make(map[InfoHash]*wsSwarm)
+	}
+	return s
+}
+
+func (s *wsSwarms) shard(ih *InfoHash) *wsShard { return &s.shards[int(ih[0])%wsShardCount] }
+
+// join adds or refreshes (ih, id) for sock, records a completion, and picks
+// up to want other members at random into targets (reused by the caller).
+func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder, completed bool, want int, targets []*wsSocket) (wsCounts, []*wsSocket, error) {
+	sh := s.shard(ih)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sw := sh.swarms[*ih]
+	if sw == nil {
+		sw = &wsSwarm{index: make(map[PeerID]int)}
+		sh.swarms[*ih] = sw
+	}
+	i, ok := sw.index[*id]
+	switch {
+	case !ok:
+		sw.index[*id] = len(sw.members)
+		sw.members = append(sw.members, wsMember{id: *id, sock: sock, seeder: seeder})
+		if seeder {
+			sw.seeders++
+		}
+	case sw.members[i].sock != sock:
+		return sw.counts(), targets, errPeerIDInUse
+	case sw.members[i].seeder != seeder:
+		sw.members[i].seeder = seeder
+		if seeder {
+			sw.seeders++
+		} else {
+			sw.seeders--
+		}
+	}
+	if completed {
+		sw.downloaded++
+	}
+	// Partial Fisher–Yates in place: the members' order carries no meaning, so
+	// shuffling the prefix picks a uniform sample without copying the swarm.
+	n := len(sw.members)
+	for k := 0; k < n && len(targets) < want; k++ {
+		j := k + rand.IntN(n-k)
+		if j != k {
+			sw.swap(k, j)
+		}
+		if sw.members[k].sock != sock {
+			targets = append(targets, sw.members[k].sock)
+		}
+	}
+	return sw.counts(), targets, nil
+}
+
+// leave removes (ih, id) if sock owns it and returns the swarm's counts after.
+func (s *wsSwarms) leave(ih *InfoHash, id *PeerID, sock *wsSocket) wsCounts {
+	sh := s.shard(ih)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sw := sh.swarms[*ih]
+	if sw == nil {
+		return wsCounts{}
+	}
+	if i, ok := sw.index[*id]; ok && sw.members[i].sock == sock {
+		sw.remove(i)
+	}
+	if len(sw.members) == 0 {
+		delete(sh.swarms, *ih)
+		return wsCounts{Downloaded: sw.downloaded}
+	}
+	return sw.counts()
+}
+
+// socketOf finds the socket of peer id in swarm ih, or nil.
+func (s *wsSwarms) socketOf(ih *InfoHash, id *PeerID) *wsSocket {
+	sh := s.shard(ih)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sw := sh.swarms[*ih]; sw != nil {
+		if i, ok := sw.index[*id]; ok {
+			return sw.members[i].sock
+		}
+	}
+	return nil
+}
+
+// counts returns the counts of swarm ih (zero when nobody is in it).
+func (s *wsSwarms) counts(ih *InfoHash) wsCounts {
+	sh := s.shard(ih)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sw := sh.swarms[*ih]; sw != nil {
+		return sw.counts()
+	}
+	return wsCounts{}
+}
+
+// size returns the number of swarms and of memberships.
+func (s *wsSwarms) size() (swarms, peers int) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		swarms += len(sh.swarms)
+		for _, sw := range sh.swarms {
+			peers += len(sw.members)
+		}
+		sh.mu.Unlock()
+	}
+	return swarms, peers
+}
