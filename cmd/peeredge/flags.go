@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/peeredge/peeredge/swarm/tracker"
 
 	"github.com/peeredge/peeredge/internal/node"
 )
@@ -46,6 +49,27 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 			warnEnv("P2P", v, err)
 		}
 	}
+	t := &o.cfg.Tracker
+	fs.IntVar(&t.MaxPeers, "tracker-max-peers", envInt("TRACKER_MAX_PEERS", tracker.DefaultMaxPeers), "most peers given per announce (the privacy cap)")
+	fs.BoolVar(&t.Scrape, "tracker-scrape", envBool("TRACKER_SCRAPE", false), "answer BEP 48 scrapes (tells anyone how many watch a video)")
+	fs.Float64Var(&t.Rate, "tracker-rate", envFloat("TRACKER_RATE", tracker.DefaultRate), "announces per second allowed per address")
+	fs.IntVar(&t.Burst, "tracker-burst", envInt("TRACKER_BURST", tracker.DefaultBurst), "announce burst allowed per address")
+	fs.IntVar(&t.AlarmDistinct, "tracker-alarm-distinct", envInt("TRACKER_ALARM_DISTINCT", tracker.DefaultAlarmDistinct), "alarm when one address announces this many distinct torrents …")
+	fs.DurationVar(&t.AlarmWindow, "tracker-alarm-window", envDuration("TRACKER_ALARM_WINDOW", tracker.DefaultAlarmWindow), "… within this window")
+	fs.DurationVar(&t.AlarmBlock, "tracker-alarm-block", envDuration("TRACKER_ALARM_BLOCK", 0), "also refuse an alarming address for this long (0: only warn)")
+	fs.Func("trusted-proxies", "comma-separated addresses/prefixes whose X-Forwarded-For is believed", func(v string) error {
+		return parsePrefixes(&t.TrustedProxies, v)
+	})
+	if v := env("TRUSTED_PROXIES", ""); v != "" {
+		if err := parsePrefixes(&t.TrustedProxies, v); err != nil {
+			warnEnv("TRUSTED_PROXIES", v, err)
+		}
+	}
+	fs.BoolVar(&o.cfg.NoSeed, "no-seed", envBool("NO_SEED", false), "do not seed over BitTorrent/WebRTC (WebSeeds still serve)")
+	fs.StringVar(&o.cfg.SeedAddr, "seed-addr", env("SEED_ADDR", d.SeedAddr), "seeder's TCP/uTP listen host (default: the host of --listen)")
+	fs.IntVar(&o.cfg.SeedPort, "seed-port", envInt("SEED_PORT", d.SeedPort), "seeder's TCP/uTP port (0: any free one)")
+	fs.Var(byteSize{&o.cfg.UploadRate}, "upload-rate", "seeder upload limit per second, e.g. 10MiB (default unlimited)")
+	o.cfg.UploadRate = envSize("UPLOAD_RATE", 0)
 	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
 	return fs
@@ -234,5 +258,53 @@ func setSwitch(p **bool, v string) error {
 		}
 	}
 	*p = &b
+	return nil
+}
+
+func envBool(name string, def bool) bool {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		warnEnv(name, v, err)
+		return def
+	}
+	return b
+}
+
+func envFloat(name string, def float64) float64 {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		warnEnv(name, v, err)
+		return def
+	}
+	return f
+}
+
+// parsePrefixes parses "10.0.0.1,192.168.0.0/16,::1" into prefixes.
+func parsePrefixes(out *[]netip.Prefix, v string) error {
+	var ps []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			ps = append(ps, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return fmt.Errorf("%q is neither an address nor a prefix", f)
+		}
+		ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+	}
+	*out = ps
 	return nil
 }

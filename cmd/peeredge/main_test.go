@@ -80,7 +80,7 @@ func (b *lockedBuffer) String() string {
 func start(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "PEEREDGE_SEED_PORT=0"), env...)
 	p := &process{cmd: cmd, stderr: newLockedBuffer(), done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	cmd.Stdout = p.stderr

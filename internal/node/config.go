@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/peeredge/peeredge/swarm/tracker"
 )
 
 // Config is everything a node is started with. The zero value of each field
@@ -22,6 +24,11 @@ type Config struct {
 	Workers         int           // transcoding jobs run at once
 	FFmpeg, FFprobe string        // binaries; default from PATH
 	P2P             *bool         // sets the persisted P2P switch at start; nil keeps it (default on)
+	Tracker         tracker.Config
+	NoSeed          bool   // no BitTorrent seeder (WebSeeds still serve every file)
+	SeedAddr        string // seeder's TCP/uTP listen host; default the host of Listen
+	SeedPort        int    // seeder's TCP/uTP port; 0 picks a free one
+	UploadRate      int64  // seeder upload limit in bytes/s; 0 = unlimited
 	Logger          *slog.Logger
 }
 
@@ -36,6 +43,7 @@ func Defaults() Config {
 		Workers:         1,
 		FFmpeg:          "ffmpeg",
 		FFprobe:         "ffprobe",
+		SeedPort:        51413,
 	}
 }
 
@@ -65,6 +73,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FFprobe == "" {
 		c.FFprobe = d.FFprobe
+	}
+	if c.SeedAddr == "" {
+		c.SeedAddr, _, _ = net.SplitHostPort(c.Listen)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen

@@ -16,6 +16,8 @@ import (
 	"github.com/peeredge/peeredge/internal/urls"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/segmenter"
+	"github.com/peeredge/peeredge/swarm/seeder"
+	"github.com/peeredge/peeredge/swarm/tracker"
 )
 
 // Node is one peeredge node: its catalogue, media store, job queue and the
@@ -31,6 +33,10 @@ type Node struct {
 	segmenter segmenter.Config
 	// p2p is the admin switch, persisted in the catalogue.
 	p2p atomic.Bool
+	// The swarm side exists while serving (not for "peeredge ingest").
+	tracker *tracker.Tracker
+	socket  *tracker.SocketServer
+	seeder  *seeder.Seeder
 	// NewAdminToken is the admin token created on this start, to be shown
 	// once; empty when one already existed or was given.
 	NewAdminToken string
@@ -125,6 +131,13 @@ func (n *Node) probe(ctx context.Context, path string) (float64, error) {
 // Serve runs the HTTP server on ln and the transcoding workers until ctx is
 // done, then shuts both down gracefully.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
+	if err := n.startSwarm(ctx); err != nil {
+		return err
+	}
+	handlers := n.handlers()
+	for path, h := range n.swarmHandlers() {
+		handlers[path] = h
+	}
 	srv, err := edge.New(edge.Config{
 		MediaDir:      n.store.MediaDir(),
 		API:           federation.NewAPI(n.catalog, n.urls, n.P2PEnabled, n.logger),
@@ -132,7 +145,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Authorize:     n.catalog.CheckToken,
 		MaxUploadSize: n.cfg.MaxUploadSize,
 		P2PEnabled:    n.P2PEnabled,
-		Handlers:      n.handlers(),
+		Handlers:      handlers,
 		Logger:        n.logger,
 	})
 	if err != nil {
@@ -142,7 +155,13 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var jobsErr error
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := n.tracker.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			n.logger.Error("tracker sweep", "err", err)
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		jobsErr = n.RunJobs(ctx)
@@ -157,12 +176,15 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		"upload", n.urls.Base()+"/api/v1/videos/upload",
 		"hls", n.urls.Base()+urls.HLSPrefix,
 		"torrents", n.urls.Base()+urls.TorrentPrefix,
-		"webseed", n.urls.Base()+urls.WebSeedPrefix)
+		"webseed", n.urls.Base()+urls.WebSeedPrefix,
+		"tracker", n.urls.Trackers(),
+		"p2p", n.P2PEnabled())
 	serveErr := srv.Serve(ctx, ln)
 	cancel()
 	wg.Wait()
+	swarmErr := n.stopSwarm()
 	n.logger.Info("stopped")
-	return errors.Join(serveErr, jobsErr)
+	return errors.Join(serveErr, jobsErr, swarmErr)
 }
 
 // RunJobs runs the transcoding queue until ctx is done.

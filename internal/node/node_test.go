@@ -44,6 +44,7 @@ func startNode(t *testing.T, cfg Config) *testNode {
 		cfg.DataDir = t.TempDir()
 	}
 	cfg.Listen = ln.Addr().String()
+	cfg.SeedPort = 0 // any free port: tests run side by side
 	cfg.AdminToken = testToken
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())

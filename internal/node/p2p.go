@@ -30,6 +30,9 @@ func (n *Node) SetP2P(ctx context.Context, enabled bool) error {
 		return fmt.Errorf("persist P2P switch: %w", err)
 	}
 	n.p2p.Store(enabled)
+	if n.tracker != nil {
+		n.tracker.SetP2P(enabled)
+	}
 	n.logger.Warn("P2P switched", "enabled", enabled)
 	return nil
 }

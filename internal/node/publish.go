@@ -122,6 +122,13 @@ func (n *Node) transcode(ctx context.Context, j origin.Job) error {
 	if err != nil {
 		return fmt.Errorf("mark published: %w", err)
 	}
+	if n.tracker != nil {
+		for _, r := range v.Renditions {
+			if err := n.announceRendition(ctx, v, r); err != nil {
+				n.logger.Error("announce published rung", "video", v.ID, "err", err)
+			}
+		}
+	}
 	n.logger.Info("published", "video", v.ID, "uuid", v.UUID, "renditions", len(renditions),
 		"segmenting", segmented.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond),
 		"master", n.urls.MasterPlaylist(v.UUID))

@@ -15,6 +15,7 @@ const (
 	WebSeedPrefix = "/static/webseed/"
 	TorrentPrefix = "/lazy-static/torrents/"
 	TrackerHTTP   = "/tracker/announce"
+	TrackerScrape = "/tracker/scrape"
 	TrackerSocket = "/tracker/socket"
 )
 
