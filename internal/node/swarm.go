@@ -33,7 +33,7 @@ func (n *Node) startSwarm(ctx context.Context) error {
 			ListenPort: n.cfg.SeedPort,
 			UploadRate: n.cfg.UploadRate,
 			Completion: n.catalog.KV("pieces"),
-			Logger:     n.logger.With("component", "seeder"),
+			Logger:     n.logger,
 		})
 		if err != nil {
 			return fmt.Errorf("seeder: %w", err)
@@ -99,7 +99,7 @@ func (n *Node) serveAdminTracker(ctx *fasthttp.RequestCtx) {
 		st := n.seeder.Stats()
 		out.Seeder = &st
 		for _, a := range n.seeder.Addrs() {
-			out.SeederAddr = append(out.SeederAddr, a.String())
+			out.SeederAddr = append(out.SeederAddr, a.Network()+"://"+a.String())
 		}
 	}
 	writeJSON(ctx, out)

@@ -165,10 +165,10 @@ func (s *Seeder) Addrs() []net.Addr {
 
 // Stats is a snapshot of the seeder's activity.
 type Stats struct {
-	Torrents      int   // torrents being seeded
-	BytesUploaded int64 // piece data sent to peers since New
-	Peers         int   // peers connected now
-	BytesVerified int64 // data hashed by Seed since New (0 when the KV vouched for every file)
+	Torrents      int   `json:"torrents"`      // torrents being seeded
+	BytesUploaded int64 `json:"bytesUploaded"` // piece data sent to peers since New
+	Peers         int   `json:"peers"`         // peers connected now
+	BytesVerified int64 `json:"bytesVerified"` // data hashed by Seed since New (0 when the KV vouched for every file)
 }
 
 // Stats reports what the client has done since New.

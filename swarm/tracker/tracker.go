@@ -122,8 +122,14 @@ type counters struct {
 
 // Stats is a snapshot of the tracker's counters.
 type Stats struct {
-	Announces, Scrapes, Refused, RateLimited, Alarms, Blocked uint64
-	Torrents, Peers                                           int
+	Announces   uint64 `json:"announces"`
+	Scrapes     uint64 `json:"scrapes"`
+	Refused     uint64 `json:"refused"`
+	RateLimited uint64 `json:"rateLimited"`
+	Alarms      uint64 `json:"alarms"`
+	Blocked     uint64 `json:"blocked"`
+	Torrents    int    `json:"torrents"`
+	Peers       int    `json:"peers"`
 }
 
 // New returns a tracker for the torrents in reg, with P2P enabled.
