@@ -7,9 +7,12 @@ set -euo pipefail
 declare -A pkg=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [aria2c]=aria2
   [mktorrent]=mktorrent [nginx]=nginx-light [wrk]=wrk
+  [qbittorrent-nox]=qbittorrent-nox [opentracker]=opentracker
 )
 
-need=(ffmpeg ffprobe aria2c "$@")
+# What the tests drive: ffmpeg for media, and real BitTorrent clients and
+# a reference tracker for the swarm.
+need=(ffmpeg ffprobe aria2c qbittorrent-nox opentracker "$@")
 missing=()
 for cmd in "${need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pkg[$cmd]:-$cmd}")

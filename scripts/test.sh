@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of peeredge, installing ffmpeg and aria2 first when missing.
+# Runs every test of peeredge, installing ffmpeg, aria2, qbittorrent-nox and
+# opentracker first when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
