@@ -3,6 +3,7 @@ package tracker
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -78,6 +79,24 @@ func FuzzValidJSON(f *testing.F) {
 			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", data, got, want)
 		}
 	})
+}
+
+// TestValidJSONWordBoundaries puts each byte that matters inside a string at
+// every position of the 8-byte words validString skips, plus bytes ≥ 0x80
+// next to it, and compares with encoding/json.
+func TestValidJSONWordBoundaries(t *testing.T) {
+	specials := []string{`"`, `\`, `\n`, `\u00e9`, `\x`, "\x00", "\x1f", " ", "\x7f", "\xc3\xa9", "\xff", `\\`}
+	for _, special := range specials {
+		for pos := range 20 {
+			for _, filler := range []string{"a", "\xe9"} {
+				body := strings.Repeat(filler, pos) + special + strings.Repeat(filler, 20-pos)
+				data := []byte(`{"s":"` + body + `"}`)
+				if got, want := validJSON(data), json.Valid(data); got != want {
+					t.Fatalf("validJSON(%q) = %v, json.Valid = %v", data, got, want)
+				}
+			}
+		}
+	}
 }
 
 // FuzzDecodeID checks the id decoder against a reference built on

@@ -77,11 +77,17 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 	if !c.enqueue(appendAnnounceReply(nil, ih, interval, counts)) {
 		return false
 	}
+	c.sender = appendRelaySender(c.sender[:0], &req.PeerID, ih)
+	relayed := 0
 	for i, target := range targets {
-		if target.enqueue(appendOfferRelay(nil, &req.Offers[i], &req.PeerID, ih)) {
-			srv.offersRelayed.Add(1)
+		offer := &req.Offers[i]
+		buf := getPayload(offerRelaySize(offer, c.sender))
+		*buf = appendOffer(*buf, offer, c.sender)
+		if target.enqueuePooled(buf) {
+			relayed++
 		}
 	}
+	srv.offersRelayed.Add(uint64(relayed))
 	clear(targets) // do not keep other sockets reachable from this one
 	c.targets = targets[:0]
 	return true

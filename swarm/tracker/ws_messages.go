@@ -118,7 +118,7 @@ func readOffers(value []byte) ([]wsWireOffer, bool) {
 	if value[0] != '[' {
 		return nil, true
 	}
-	var offers []wsWireOffer
+	offers := make([]wsWireOffer, 0, 8) // one allocation for the usual 5 (WebTorrent) or so
 	malformed := false
 	forEachElement(value, 0, func(elem []byte) {
 		if len(elem) == 0 || elem[0] != '{' {
@@ -331,7 +331,7 @@ func decodeID(raw json.RawMessage) ([idLen]byte, error) {
 }
 
 // decodeEscape decodes the JSON escape at b[0] == '\\'; size 0 means invalid.
-// A \uXXXX surrogate is returned as is: above 0xFF, so never a valid id byte.
+// A \u escape of a surrogate is returned as is: above 0xFF, so never a valid id byte.
 func decodeEscape(b []byte) (rune, int) {
 	if len(b) < 2 {
 		return 0, 0
@@ -414,15 +414,38 @@ func appendID(dst []byte, id *[idLen]byte) []byte {
 
 // appendOfferRelay encodes an offer as the chosen peer receives it.
 func appendOfferRelay(dst []byte, offer *wsOffer, from *PeerID, ih *InfoHash) []byte {
-	dst = append(dst, `{"action":"announce","offer":`...)
-	dst = append(dst, offer.SDP...)
-	dst = append(dst, `,"offer_id":`...)
-	dst = appendID(dst, &offer.ID)
+	return appendOffer(dst, offer, appendRelaySender(nil, from, ih))
+}
+
+// appendRelaySender encodes the tail every relay of one announce shares,
+// `,"peer_id":…,"info_hash":…}`, so that it is encoded once, not per offer.
+func appendRelaySender(dst []byte, from *PeerID, ih *InfoHash) []byte {
 	dst = append(dst, `,"peer_id":`...)
 	dst = appendID(dst, from)
 	dst = append(dst, `,"info_hash":`...)
 	dst = appendID(dst, ih)
 	return append(dst, '}')
+}
+
+const (
+	offerRelayHead = `{"action":"announce","offer":`
+	offerRelayID   = `,"offer_id":`
+	maxIDJSON      = 2 + idLen*6 // quotes plus the longest escape (\u00XX) per byte
+)
+
+// offerRelaySize bounds the length of appendOffer's output.
+func offerRelaySize(offer *wsOffer, sender []byte) int {
+	return len(offerRelayHead) + len(offer.SDP) + len(offerRelayID) + maxIDJSON + len(sender)
+}
+
+// appendOffer encodes an offer as the chosen peer receives it; sender comes
+// from appendRelaySender.
+func appendOffer(dst []byte, offer *wsOffer, sender []byte) []byte {
+	dst = append(dst, offerRelayHead...)
+	dst = append(dst, offer.SDP...)
+	dst = append(dst, offerRelayID...)
+	dst = appendID(dst, &offer.ID)
+	return append(dst, sender...)
 }
 
 // appendAnswerRelay encodes an answer as the offering peer receives it.

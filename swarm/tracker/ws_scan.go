@@ -2,7 +2,9 @@ package tracker
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 )
 
 // A small span scanner for JSON that json.Valid has already accepted. The
@@ -231,6 +233,9 @@ func validArray(b []byte, i, depth int) (int, bool) {
 func validString(b []byte, i int) (int, bool) {
 	i++
 	for i < len(b) {
+		if i = skipPlain(b, i); i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -257,6 +262,29 @@ func validString(b []byte, i int) (int, bool) {
 		}
 	}
 	return i, false
+}
+
+// skipPlain skips, 8 bytes at a time, bytes that neither end nor escape a
+// string nor are invalid in one (a quote, a backslash, a control byte). It
+// returns the index of the first such byte, or where the last partial word
+// starts. SDPs are long runs of plain bytes; the word test is the classic
+// "has a zero byte" one.
+func skipPlain(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b)-i >= 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		quote := w ^ (ones * '"')
+		backslash := w ^ (ones * '\\')
+		// (x - ones) &^ x has the high bit set in some byte iff x has a zero byte.
+		special := (w-ones*0x20)&^w | (quote-ones)&^quote | (backslash-ones)&^backslash
+		if special &= highs; special != 0 {
+			// Borrows only run upwards, so the lowest flag is a true one:
+			// jump straight to it (little endian: low bits, first byte).
+			return i + bits.TrailingZeros64(special)/8
+		}
+		i += 8
+	}
+	return i
 }
 
 func isHex(c byte) bool {
