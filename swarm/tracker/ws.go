@@ -69,12 +69,14 @@ func (c SocketConfig) withDefaults() SocketConfig {
 
 // SocketStats are counters for monitoring and benchmarks.
 type SocketStats struct {
-	Sockets, Swarms, Peers int
-	Announces              uint64 // announces handled (offers or not, stopped included)
-	OffersRelayed          uint64
-	AnswersRelayed         uint64
-	Refused                uint64 // announces, answers and scrapes refused (admission, limits, bad fields)
-	SlowDropped            uint64 // sockets dropped because their send queue was full
+	Sockets        int    `json:"sockets"`
+	Swarms         int    `json:"swarms"`
+	Peers          int    `json:"peers"`
+	Announces      uint64 `json:"announces"` // announces handled (offers or not, stopped included)
+	OffersRelayed  uint64 `json:"offersRelayed"`
+	AnswersRelayed uint64 `json:"answersRelayed"`
+	Refused        uint64 `json:"refused"`     // announces, answers and scrapes refused (admission, limits, bad fields)
+	SlowDropped    uint64 `json:"slowDropped"` // sockets dropped because their send queue was full
 }
 
 // SocketServer is the WebTorrent tracker over WebSocket (the protocol of the
