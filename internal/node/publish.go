@@ -111,6 +111,15 @@ func (n *Node) transcode(ctx context.Context, j origin.Job) error {
 	if err := n.store.PublishDir(staging, v.UUID); err != nil {
 		return fmt.Errorf("publish HLS directory: %w", err)
 	}
+	// The tracker knows the torrents and the seeder has them before the API
+	// says "published", so the first viewers' announces are not refused.
+	if n.tracker != nil {
+		for _, r := range renditions {
+			if err := n.announceRendition(ctx, v, r); err != nil {
+				n.logger.Error("announce published rung", "video", v.ID, "err", err)
+			}
+		}
+	}
 	v, err = n.catalog.UpdateVideo(ctx, v.ID, func(v *origin.Video) error {
 		v.State = origin.StatePublished
 		v.Transcoding = false
@@ -121,13 +130,6 @@ func (n *Node) transcode(ctx context.Context, j origin.Job) error {
 	})
 	if err != nil {
 		return fmt.Errorf("mark published: %w", err)
-	}
-	if n.tracker != nil {
-		for _, r := range v.Renditions {
-			if err := n.announceRendition(ctx, v, r); err != nil {
-				n.logger.Error("announce published rung", "video", v.ID, "err", err)
-			}
-		}
 	}
 	n.logger.Info("published", "video", v.ID, "uuid", v.UUID, "renditions", len(renditions),
 		"segmenting", segmented.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond),
