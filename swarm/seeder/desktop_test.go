@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,49 +17,12 @@ import (
 
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/peeredge/peeredge/internal/btclient"
 )
 
 // Real desktop clients get a published file from the seeder, meeting it
 // through Debian's opentracker on loopback.
-
-func needBinary(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return path
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startProcess runs a command until the test ends, keeping its output for
-// failure messages.
-func startProcess(t *testing.T, name string, args ...string) (*exec.Cmd, *bytes.Buffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, name, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-	})
-	return cmd, &out
-}
 
 // startOpentracker runs /usr/bin/opentracker on 127.0.0.1:port, allowing
 // only the given info hashes, and returns its announce URL. opentracker
@@ -68,7 +30,7 @@ func startProcess(t *testing.T, name string, args ...string) (*exec.Cmd, *bytes.
 // relative to that root, which must be world-readable.
 func startOpentracker(t *testing.T, port int, ihs ...metainfo.Hash) string {
 	t.Helper()
-	bin := needBinary(t, "opentracker")
+	bin := btclient.NeedBinary(t, "opentracker")
 	if os.Geteuid() != 0 {
 		t.Skip("opentracker needs root to chroot and drop privileges")
 	}
@@ -88,7 +50,7 @@ func startOpentracker(t *testing.T, port int, ihs ...metainfo.Hash) string {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, out := startProcess(t, bin, "-f", confPath)
+	ot := btclient.StartProcess(t, bin, "-f", confPath)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -98,7 +60,7 @@ func startOpentracker(t *testing.T, port int, ihs ...metainfo.Hash) string {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("opentracker did not listen on %s: %v\n%s", addr, err, out)
+			t.Fatalf("opentracker did not listen on %s: %v\n%s", addr, err, ot.Output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -135,38 +97,13 @@ func waitForSeederOnTracker(t *testing.T, ctx context.Context, announce string, 
 	}
 }
 
-// waitForFile polls until path holds want.
-func waitForFile(t *testing.T, ctx context.Context, path string, want []byte, out *bytes.Buffer) {
-	t.Helper()
-	for {
-		if got, err := os.ReadFile(path); err == nil && bytes.Equal(got, want) {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			got, _ := os.ReadFile(path)
-			t.Fatalf("%s never matched the published file (%d of %d bytes): %v\n%s",
-				path, len(got), len(want), ctx.Err(), tail(out.String(), 3000))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-// qBittorrent (libtorrent) stands in for a desktop client. transmission-cli
-// 3.00 cannot: it drops tracker-given peers on 127.0.0.0/8 as "martian", so
-// on loopback it never connects to anyone.
+// qBittorrent (libtorrent) stands in for a desktop client (see
+// btclient.QBittorrent for why not transmission-cli).
 func TestQBittorrentDownloadsViaOpentracker(t *testing.T) {
-	bin := needBinary(t, "qbittorrent-nox")
+	btclient.NeedBinary(t, "qbittorrent-nox")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	trackerPort := freePort(t)
+	trackerPort := btclient.FreePort(t)
 	announce := fmt.Sprintf("http://127.0.0.1:%d/announce", trackerPort)
 	// Only the tracker: no url-list, so every byte comes from the seeder.
 	const name = "uuid-360-fragmented.mp4"
@@ -178,33 +115,12 @@ func TestQBittorrentDownloadsViaOpentracker(t *testing.T) {
 	}
 	waitForSeederOnTracker(t, ctx, announce, p.ih)
 
-	profile, outDir := t.TempDir(), t.TempDir()
-	confDir := filepath.Join(profile, "qBittorrent", "config")
-	if err := os.MkdirAll(confDir, 0o755); err != nil {
-		t.Fatal(err)
+	qb := btclient.StartQBittorrent(t, ctx)
+	qb.AddTorrent(t, ctx, p.torrentPath)
+	qb.WaitComplete(t, ctx, p.ih)
+	if got, err := os.ReadFile(filepath.Join(qb.SaveDir, name)); err != nil || !bytes.Equal(got, p.content) {
+		t.Fatalf("qBittorrent's file (%d bytes, %v) differs from the published %d bytes", len(got), err, len(p.content))
 	}
-	conf := fmt.Sprintf(`[LegalNotice]
-Accepted=true
-
-[BitTorrent]
-Session\DHTEnabled=false
-Session\LSDEnabled=false
-Session\PeXEnabled=false
-Session\Port=%d
-Session\Interface=lo
-Session\InterfaceName=lo
-Session\InterfaceAddress=127.0.0.1
-
-[Preferences]
-Connection\UPnP=false
-WebUI\Address=127.0.0.1
-WebUI\Port=%d
-`, freePort(t), freePort(t))
-	if err := os.WriteFile(filepath.Join(confDir, "qBittorrent.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, out := startProcess(t, bin, "--profile="+profile, "--save-path="+outDir, "--skip-dialog=true", p.torrentPath)
-	waitForFile(t, ctx, filepath.Join(outDir, name), p.content, out)
 	if st := s.Stats(); st.BytesUploaded < int64(len(p.content)) {
 		t.Errorf("seeder uploaded %d bytes, want at least %d", st.BytesUploaded, len(p.content))
 	}
@@ -228,7 +144,7 @@ func (s slowFile) Read(b []byte) (int, error) {
 func (s slowFile) Seek(offset int64, whence int) (int64, error) { return s.f.Seek(offset, whence) }
 
 func TestAria2DownloadsFromSeederAndWebSeed(t *testing.T) {
-	bin := needBinary(t, "aria2c")
+	btclient.NeedBinary(t, "aria2c")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
@@ -238,7 +154,7 @@ func TestAria2DownloadsFromSeederAndWebSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	webSeedURL := "http://" + webSeedListener.Addr().String() + "/static/streaming-playlists/hls/uuid/" + name
-	trackerPort := freePort(t)
+	trackerPort := btclient.FreePort(t)
 	announce := fmt.Sprintf("http://127.0.0.1:%d/announce", trackerPort)
 	p := publish(t, name, 8<<20+3, 8, [][]string{{announce}}, []string{webSeedURL})
 
@@ -268,21 +184,8 @@ func TestAria2DownloadsFromSeederAndWebSeed(t *testing.T) {
 	waitForSeederOnTracker(t, ctx, announce, p.ih)
 
 	outDir := t.TempDir()
-	cmd, out := startProcess(t, bin,
-		"--dir="+outDir, "--seed-time=0", "--enable-dht=false", "--enable-dht6=false",
-		"--bt-enable-lpd=false", "--enable-peer-exchange=false", "--disable-ipv6=true",
-		"--listen-port="+strconv.Itoa(freePort(t)), "--summary-interval=0",
-		"--console-log-level=warn", "--file-allocation=none", "--auto-save-interval=0",
-		p.torrentPath)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("aria2c: %v\n%s", err, tail(out.String(), 3000))
-		}
-	case <-ctx.Done():
-		t.Fatalf("aria2c did not finish: %v\n%s", ctx.Err(), tail(out.String(), 3000))
+	if err := btclient.Aria2Download(t, ctx, p.torrentPath, outDir); err != nil {
+		t.Fatal(err)
 	}
 	got, err := os.ReadFile(filepath.Join(outDir, name))
 	if err != nil || !bytes.Equal(got, p.content) {
