@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func startNode(t *testing.T, cfg Config) *testNode {
 	cfg.Listen = ln.Addr().String()
 	cfg.SeedPort = 0 // any free port: tests run side by side
 	cfg.AdminToken = testToken
-	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg.Logger = slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
 	n, err := Open(ctx, cfg)
 	if err != nil {
@@ -72,10 +73,31 @@ func startNode(t *testing.T, cfg Config) *testNode {
 	return &testNode{Node: n, base: "http://" + ln.Addr().String(), token: testToken, data: cfg.DataDir}
 }
 
-type testWriter struct{ t *testing.T }
+// testWriter sends log lines to the test's log until the test ends; the
+// BitTorrent client's goroutines may still log a moment after the node
+// closed, and testing panics on a log after completion.
+type testWriter struct {
+	t    *testing.T
+	mu   *sync.Mutex
+	done *bool
+}
+
+func newTestWriter(t *testing.T) testWriter {
+	w := testWriter{t: t, mu: new(sync.Mutex), done: new(bool)}
+	t.Cleanup(func() { // registered first, so it runs after every other cleanup
+		w.mu.Lock()
+		*w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !*w.done {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
 	return len(p), nil
 }
 

@@ -22,7 +22,7 @@ func TestFailedJobMarksVideoFailed(t *testing.T) {
 	data := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	n, err := Open(ctx, Config{DataDir: data, AdminToken: "x", Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	n, err := Open(ctx, Config{DataDir: data, AdminToken: "x", Logger: slog.New(slog.NewTextHandler(newTestWriter(t), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
