@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -85,18 +84,10 @@ func (l rangedLoad) run(ctx context.Context) (loadResult, error) {
 
 // loadWorker owns one connection and reuses its buffers for every request.
 type loadWorker struct {
-	l    rangedLoad
-	rng  *rand.Rand
-	conn net.Conn
-	br   *bufio.Reader
-	req  []byte
-}
-
-func (w *loadWorker) close() {
-	if w.conn != nil {
-		_ = w.conn.Close()
-		w.conn = nil
-	}
+	l   rangedLoad
+	rng *rand.Rand
+	keepAlive
+	req []byte
 }
 
 var (
@@ -106,21 +97,8 @@ var (
 
 // roundTrip sends one ranged GET and reads the whole response.
 func (w *loadWorker) roundTrip(ctx context.Context) (int64, error) {
-	if w.conn == nil {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", w.l.addr)
-		if err != nil {
-			return 0, err
-		}
-		w.conn = c
-		if w.br == nil {
-			w.br = bufio.NewReaderSize(c, 64<<10)
-		} else {
-			w.br.Reset(c)
-		}
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = w.conn.SetDeadline(dl)
+	if err := w.ready(ctx, w.l.addr, 64<<10); err != nil {
+		return 0, err
 	}
 	off := w.rng.Int64N(w.l.fileSize/w.l.blockSize) * w.l.blockSize
 	w.req = append(w.req[:0], "GET "...)

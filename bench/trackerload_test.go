@@ -3,14 +3,12 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,9 +129,8 @@ type announceWorker struct {
 	l     announceLoad
 	peers []announcePeer
 	next  int
-	conn  net.Conn
-	br    *bufio.Reader
-	req   []byte
+	keepAlive
+	req []byte
 }
 
 func newAnnounceWorker(l announceLoad, id uint64) *announceWorker {
@@ -160,33 +157,13 @@ func newAnnounceWorker(l announceLoad, id uint64) *announceWorker {
 	return w
 }
 
-func (w *announceWorker) close() {
-	if w.conn != nil {
-		_ = w.conn.Close()
-		w.conn = nil
-	}
-}
-
 var errAnnounceFailed = errors.New("announce refused")
 
 // announce sends the next peer's announce and returns how many peers the
 // answer lists.
 func (w *announceWorker) announce(ctx context.Context) (int, error) {
-	if w.conn == nil {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", w.l.addr)
-		if err != nil {
-			return 0, err
-		}
-		w.conn = c
-		if w.br == nil {
-			w.br = bufio.NewReaderSize(c, 16<<10)
-		} else {
-			w.br.Reset(c)
-		}
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = w.conn.SetDeadline(dl)
+	if err := w.ready(ctx, w.l.addr, 16<<10); err != nil {
+		return 0, err
 	}
 	p := &w.peers[w.next]
 	w.next = (w.next + 1) % len(w.peers)
