@@ -1,12 +1,10 @@
 package tracker
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"net/netip"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,23 +12,16 @@ import (
 	"github.com/fasthttp/websocket"
 )
 
-// wsOutbound is one frame for the writer. A non-zero closeCode makes the
-// writer send a close frame after data and stop.
-type wsOutbound struct {
-	data      []byte
-	pooled    *[]byte // data's buffer, from wsPayloadPool: the writer returns it once copied
-	closeCode int
-	closeText string
-}
-
-// wsSocket is one client connection. Its reader goroutine (run) owns joined;
-// every other goroutine only enqueues frames, never writes to the conn.
+// wsSocket is one client connection. Its reader goroutine (run) owns joined
+// and scratch; every other goroutine only enqueues frames into out, never
+// writes to the conn.
 type wsSocket struct {
 	srv  *SocketServer
 	conn *websocket.Conn
 	addr netip.Addr
 
-	send   chan wsOutbound
+	out    wsOutbox
+	wake   chan struct{} // a token when out went from empty to not
 	done   chan struct{} // closed when the reader has finished
 	killed atomic.Bool
 	// connMu guards finished: once run returns, fasthttp recycles the conn.
@@ -42,6 +33,7 @@ type wsSocket struct {
 	closing bool // a fatal reply is queued: drain the client's input before closing
 	targets []*wsSocket
 	sender  []byte // appendRelaySender's output for the announce being relayed
+	scratch []byte // the message being encoded, before enqueue copies it
 }
 
 func newWSSocket(srv *SocketServer, conn *websocket.Conn, addr netip.Addr) *wsSocket {
@@ -49,7 +41,7 @@ func newWSSocket(srv *SocketServer, conn *websocket.Conn, addr netip.Addr) *wsSo
 		srv:    srv,
 		conn:   conn,
 		addr:   addr,
-		send:   make(chan wsOutbound, srv.cfg.SendQueue),
+		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		joined: make(map[InfoHash]PeerID),
 	}
@@ -84,54 +76,25 @@ func (c *wsSocket) setWriteDeadline(t time.Time) {
 	}
 }
 
-// enqueue hands a frame to the writer without ever blocking: a client that
-// cannot keep up is dropped so that relays to other peers never wait on it.
+// enqueue copies a message into the socket's outbox without ever blocking:
+// a client that cannot keep up is dropped so that relays to other peers
+// never wait on it. The caller may reuse data at once.
 func (c *wsSocket) enqueue(data []byte) bool {
-	return c.enqueueOut(wsOutbound{data: data})
-}
-
-// enqueuePooled is enqueue for a buffer from getPayload; it goes back to the
-// pool once written, or at once if the frame is not queued.
-func (c *wsSocket) enqueuePooled(buf *[]byte) bool {
-	if c.enqueueOut(wsOutbound{data: *buf, pooled: buf}) {
+	switch c.out.push(data, c.srv.cfg.SendQueue) {
+	case wsPushedFirst:
+		select {
+		case c.wake <- struct{}{}:
+		default: // the writer has a token already
+		}
 		return true
-	}
-	putPayload(buf)
-	return false
-}
-
-// wsPayloadPool recycles relay messages (about 1 KiB each, one per offer):
-// they live only from the relaying reader to the target's writer.
-var wsPayloadPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// getPayload returns an empty pooled buffer with room for n bytes.
-func getPayload(n int) *[]byte {
-	buf := wsPayloadPool.Get().(*[]byte)
-	*buf = slices.Grow((*buf)[:0], n)
-	return buf
-}
-
-func putPayload(buf *[]byte) {
-	if cap(*buf) <= 16<<10 { // an occasional huge SDP should not stay resident
-		wsPayloadPool.Put(buf)
-	}
-}
-
-func (c *wsSocket) enqueueOut(out wsOutbound) bool {
-	select {
-	case <-c.done:
-		return false
-	default:
-	}
-	select {
-	case c.send <- out:
+	case wsPushed:
 		return true
-	default:
+	case wsPushFull:
 		c.srv.slowDropped.Add(1)
 		c.srv.cfg.Logger.Debug("tracker socket dropped: send queue full")
 		c.kill()
-		return false
 	}
+	return false
 }
 
 // run serves the socket until it ends, then removes it from every swarm.
@@ -147,6 +110,7 @@ func (c *wsSocket) run() {
 		c.srv.swarms.leave(&ih, &id, c)
 	}
 	clear(c.joined)
+	c.out.end()
 	close(c.done)
 	select {
 	case <-writerDone:
@@ -193,8 +157,12 @@ func (c *wsSocket) readLoop() {
 		if !c.handle(data) {
 			return
 		}
+		// An occasional large message should not stay resident.
 		if cap(c.readBuf) > 16<<10 {
-			c.readBuf = nil // an occasional large message should not stay resident
+			c.readBuf = nil
+		}
+		if cap(c.scratch) > 16<<10 {
+			c.scratch = nil
 		}
 	}
 }
@@ -232,11 +200,13 @@ func (c *wsSocket) readMessage(r io.Reader, limit int) ([]byte, error) {
 // fatal replies with a failure, then the writer closes the socket.
 func (c *wsSocket) fatal(reason string, code int) {
 	c.closing = true
-	msg := appendFailure(nil, "announce", reason, nil)
-	select {
-	case c.send <- wsOutbound{data: msg, closeCode: code, closeText: reason}:
-	default:
+	if !c.out.pushClose(appendFailure(nil, "announce", reason, nil), code, reason) {
 		c.kill()
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -246,13 +216,12 @@ func (c *wsSocket) writeLoop() {
 	defer ping.Stop()
 	for {
 		select {
-		case out := <-c.send:
+		case <-c.wake:
 			// Let the goroutines that are runnable now (readers relaying
-			// offers) go first: under load more frames join this write
-			// (≈3.5 per write instead of ≈2.5 in the bench package's
-			// load); idle, it costs one yield.
+			// offers) go first: under load more frames join this write;
+			// idle, it costs one yield.
 			runtime.Gosched()
-			if !c.flush(out) {
+			if !c.flush() {
 				return
 			}
 		case <-ping.C:
@@ -263,90 +232,32 @@ func (c *wsSocket) writeLoop() {
 			}
 		case <-c.done:
 			// Flush what is queued, notably a failure reply before a close.
-			for {
-				select {
-				case out := <-c.send:
-					if !c.flush(out) {
-						return
-					}
-				default:
-					return
-				}
-			}
+			c.flush()
+			return
 		}
 	}
 }
 
-// wsBatchBytes bounds how many queued frames go out in one write.
-const wsBatchBytes = 64 << 10
-
-var wsBatchPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
-
-// flush writes out, plus whatever else is already queued, in one write
-// call: a relay burst costs one syscall instead of one per frame. False
-// means the writer must stop. Data frames are framed here rather than by
-// the websocket library, which would write each one separately; a whole
-// batch is one Write on the conn, so control frames the library writes
+// flush writes everything queued in one write call. False means the writer
+// must stop. Data frames are framed by the outbox rather than by the
+// websocket library, which would write each one separately; a whole batch
+// is one Write on the conn, so control frames the library writes
 // concurrently (pong, close) still land between frames, never inside one.
-func (c *wsSocket) flush(out wsOutbound) bool {
-	// Pooled: a socket that is mostly idle should not keep a batch buffer.
-	pooled := wsBatchPool.Get().(*[]byte)
-	defer func() {
-		if cap(*pooled) <= 4*wsBatchBytes {
-			wsBatchPool.Put(pooled)
-		}
-	}()
-	buf := (*pooled)[:0]
-	for {
-		buf = appendTextFrame(buf, out.data)
-		if out.pooled != nil {
-			putPayload(out.pooled)
-		}
-		if out.closeCode != 0 || len(buf) >= wsBatchBytes {
-			break
-		}
-		next, ok := c.tryReceive()
-		if !ok {
-			break
-		}
-		out = next
-	}
-	*pooled = buf
+func (c *wsSocket) flush() bool {
+	buf, closeCode, closeText := c.out.take()
 	deadline := time.Now().Add(c.srv.cfg.WriteTimeout)
-	c.setWriteDeadline(deadline)
-	if _, err := c.conn.NetConn().Write(buf); err != nil {
-		c.kill()
-		return false
+	if buf != nil {
+		c.setWriteDeadline(deadline)
+		_, err := c.conn.NetConn().Write(*buf)
+		releaseOutboxBuf(buf)
+		if err != nil {
+			c.kill()
+			return false
+		}
 	}
-	if out.closeCode == 0 {
+	if closeCode == 0 {
 		return true
 	}
-	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(out.closeCode, out.closeText), deadline)
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, closeText), deadline)
 	return false
-}
-
-func (c *wsSocket) tryReceive() (wsOutbound, bool) {
-	select {
-	case out := <-c.send:
-		return out, true
-	default:
-		return wsOutbound{}, false
-	}
-}
-
-// appendTextFrame appends one unmasked, final text frame (RFC 6455 §5.2):
-// servers never mask, and we never fragment or compress.
-func appendTextFrame(dst, payload []byte) []byte {
-	const finText = 0x81
-	n := len(payload)
-	switch {
-	case n < 126:
-		dst = append(dst, finText, byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, finText, 126, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, finText, 127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	return append(dst, payload...)
 }

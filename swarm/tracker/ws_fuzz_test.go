@@ -23,6 +23,8 @@ func FuzzParseSocketMessage(f *testing.F) {
 		`{"action":1}`,
 		`[1,2]`,
 		`{"action":"announce",`,
+		`{"action":"announce","offers":[{"offer":{"sdp":"a\r\n"},"offer_id":1},2,null],"x":[tru]}`,
+		`{"offers":null,"offers":[{"offer_id":"x","offer":{}}],"act\u0069on":"scrape"} x`,
 		``,
 	}
 	for _, s := range seeds {
@@ -30,6 +32,15 @@ func FuzzParseSocketMessage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, perr := parseSocketMessage(data, 100)
+		// The parser validates in the same pass as it reads fields: an
+		// object is refused as invalid exactly when encoding/json refuses it.
+		trimmed := bytes.TrimLeft(data, " \t\r\n")
+		if len(trimmed) > 0 && trimmed[0] == '{' && bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) <= wsMaxDepth {
+			refusedAsInvalid := perr != nil && perr.Reason == "message is not valid JSON"
+			if refusedAsInvalid == json.Valid(data) {
+				t.Fatalf("parse of %q: refused as invalid %v, json.Valid %v", data, refusedAsInvalid, json.Valid(data))
+			}
+		}
 		if perr != nil {
 			if perr.Reason == "" || (perr.Action != "announce" && perr.Action != "scrape") {
 				t.Fatalf("unusable failure %+v", perr)

@@ -50,14 +50,16 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 		srv.announces.Add(1)
 		counts := srv.swarms.leave(ih, &prev, c)
 		delete(c.joined, *ih)
-		return c.enqueue(appendAnnounceReply(nil, ih, interval, counts))
+		c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, counts)
+		return c.enqueue(c.scratch)
 	}
 	if err := srv.admit.Admit(c.addr, *ih); err != nil {
 		return c.refuse("announce", err, ih)
 	}
 	srv.announces.Add(1)
 	if req.Event == wsEventStopped {
-		return c.enqueue(appendAnnounceReply(nil, ih, interval, srv.swarms.counts(ih)))
+		c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, srv.swarms.counts(ih))
+		return c.enqueue(c.scratch)
 	}
 	if joined && prev != req.PeerID {
 		// The socket changed its peer id in this swarm: the old one is gone.
@@ -74,16 +76,15 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 		return c.refuse("announce", err, ih)
 	}
 	c.joined[*ih] = req.PeerID
-	if !c.enqueue(appendAnnounceReply(nil, ih, interval, counts)) {
+	c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, counts)
+	if !c.enqueue(c.scratch) {
 		return false
 	}
 	c.sender = appendRelaySender(c.sender[:0], &req.PeerID, ih)
 	relayed := 0
 	for i, target := range targets {
-		offer := &req.Offers[i]
-		buf := getPayload(offerRelaySize(offer, c.sender))
-		*buf = appendOffer(*buf, offer, c.sender)
-		if target.enqueuePooled(buf) {
+		c.scratch = appendOffer(c.scratch[:0], &req.Offers[i], c.sender)
+		if target.enqueue(c.scratch) {
 			relayed++
 		}
 	}
@@ -112,7 +113,8 @@ func (c *wsSocket) answer(req *wsRequest) bool {
 	if target == nil {
 		return c.refuse("announce", errPeerGone, ih)
 	}
-	if target.enqueue(appendAnswerRelay(nil, req.Answer, &req.OfferID, &req.PeerID, ih)) {
+	c.scratch = appendAnswerRelay(c.scratch[:0], req.Answer, &req.OfferID, &req.PeerID, ih)
+	if target.enqueue(c.scratch) {
 		srv.answersRelayed.Add(1)
 	}
 	return true

@@ -79,64 +79,93 @@ type wsWireOffer struct {
 	Offer   json.RawMessage
 }
 
-// readWire picks the fields out of the object at data[i]; data is valid JSON.
-// Later duplicates win, as with encoding/json.
-func readWire(data []byte, i int) wsWire {
-	var w wsWire
-	forEachMember(data, i, func(key, value []byte) {
-		switch string(key) {
+// scanWire validates the message b (as json.Valid would, within
+// wsMaxDepth) and picks out the fields we read, in one pass; b starts with
+// '{' after optional space. ok=false: b is not valid JSON. Later duplicates
+// win, as with encoding/json.
+func scanWire(b []byte) (w wsWire, ok bool) {
+	end, ok := validObject(b, skipSpace(b, 0), 1, func(rawKey []byte, at, depth int) (int, bool) {
+		var dst *json.RawMessage
+		switch string(memberKey(rawKey)) {
 		case "action":
-			w.Action = value
+			dst = &w.Action
 		case "info_hash":
-			w.InfoHash = value
+			dst = &w.InfoHash
 		case "peer_id":
-			w.PeerID = value
+			dst = &w.PeerID
 		case "numwant":
-			w.NumWant = value
+			dst = &w.NumWant
 		case "left":
-			w.Left = value
+			dst = &w.Left
 		case "event":
-			w.Event = value
+			dst = &w.Event
 		case "to_peer_id":
-			w.ToPeerID = value
+			dst = &w.ToPeerID
 		case "offer_id":
-			w.OfferID = value
+			dst = &w.OfferID
 		case "answer":
-			w.Answer = value
+			dst = &w.Answer
 		case "offers":
-			w.Offers, w.offersMalformed = readOffers(value)
+			return scanOffers(b, at, depth, &w)
 		}
+		end, ok := validValue(b, at, depth)
+		if ok && dst != nil {
+			*dst = b[at:end]
+		}
+		return end, ok
 	})
-	return w
+	return w, ok && skipSpace(b, end) == len(b)
 }
 
-// readOffers reads [{"offer_id":…,"offer":…}, …]; null means no offers.
-func readOffers(value []byte) ([]wsWireOffer, bool) {
-	if !isPresent(value) {
-		return nil, false
-	}
-	if value[0] != '[' {
-		return nil, true
+// scanOffers validates the value of "offers" at b[at], which should be
+// [{"offer_id":…,"offer":…}, …] or null (no offers), and records it in w.
+func scanOffers(b []byte, at, depth int, w *wsWire) (int, bool) {
+	w.Offers, w.offersMalformed = nil, false
+	if at >= len(b) || b[at] != '[' {
+		end, ok := validValue(b, at, depth)
+		w.offersMalformed = ok && !bytes.Equal(b[at:end], []byte("null"))
+		return end, ok
 	}
 	offers := make([]wsWireOffer, 0, 8) // one allocation for the usual 5 (WebTorrent) or so
-	malformed := false
-	forEachElement(value, 0, func(elem []byte) {
-		if len(elem) == 0 || elem[0] != '{' {
-			malformed = true
-			return
+	end, ok := validArray(b, at, depth+1, func(at, depth int) (int, bool) {
+		if at >= len(b) || b[at] != '{' {
+			w.offersMalformed = true
+			return validValue(b, at, depth)
 		}
 		var o wsWireOffer
-		forEachMember(elem, 0, func(key, v []byte) {
-			switch string(key) {
-			case "offer_id":
-				o.OfferID = v
-			case "offer":
-				o.Offer = v
+		end, ok := validObject(b, at, depth+1, func(rawKey []byte, at, depth int) (int, bool) {
+			end, ok := validValue(b, at, depth)
+			if ok {
+				switch string(memberKey(rawKey)) {
+				case "offer_id":
+					o.OfferID = b[at:end]
+				case "offer":
+					o.Offer = b[at:end]
+				}
 			}
+			return end, ok
 		})
 		offers = append(offers, o)
+		return end, ok
 	})
-	return offers, malformed
+	w.Offers = offers
+	return end, ok
+}
+
+// memberKey returns a key as validObject passes it (a valid string's
+// body) with its escapes decoded; keys have none in practice, and then it
+// costs nothing.
+func memberKey(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw
+	}
+	quoted := make([]byte, 0, len(raw)+2)
+	quoted = append(append(append(quoted, '"'), raw...), '"')
+	var s string
+	if json.Unmarshal(quoted, &s) != nil {
+		return nil
+	}
+	return []byte(s)
 }
 
 var errNotBinaryString = errors.New("not a 20-character binary string")
@@ -149,11 +178,10 @@ func parseSocketMessage(data []byte, maxScrape int) (wsRequest, *wsParseError) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return req, &wsParseError{Reason: "message is not a JSON object", Fatal: true, Action: "announce"}
 	}
-	// Validate once; everything after walks spans of this valid JSON.
-	if !validJSON(trimmed) {
+	w, valid := scanWire(trimmed)
+	if !valid {
 		return req, &wsParseError{Reason: "message is not valid JSON", Fatal: true, Action: "announce"}
 	}
-	w := readWire(trimmed, 0)
 	action, ok := decodeJSONString(w.Action)
 	if !ok {
 		return req, &wsParseError{Reason: "missing action", Action: "announce"}
@@ -430,13 +458,7 @@ func appendRelaySender(dst []byte, from *PeerID, ih *InfoHash) []byte {
 const (
 	offerRelayHead = `{"action":"announce","offer":`
 	offerRelayID   = `,"offer_id":`
-	maxIDJSON      = 2 + idLen*6 // quotes plus the longest escape (\u00XX) per byte
 )
-
-// offerRelaySize bounds the length of appendOffer's output.
-func offerRelaySize(offer *wsOffer, sender []byte) int {
-	return len(offerRelayHead) + len(offer.SDP) + len(offerRelayID) + maxIDJSON + len(sender)
-}
 
 // appendOffer encodes an offer as the chosen peer receives it; sender comes
 // from appendRelaySender.

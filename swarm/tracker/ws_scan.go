@@ -1,125 +1,29 @@
 package tracker
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"math/bits"
 )
 
-// A small span scanner for JSON that json.Valid has already accepted. The
-// relay path only needs where each top-level value starts and ends (offers
-// and answers are relayed verbatim), so walking spans replaces a second,
-// reflective decoding pass; the profile showed encoding/json as the largest
-// cost of relaying offers. Every index is bounds-checked so that a bug here
-// cannot panic, only misreport.
+// A one-pass JSON validator that can also report spans: it accepts exactly
+// what json.Valid accepts (a fuzz target checks they agree), and callers
+// that need to know where values lie (the relay path relays offers and
+// answers verbatim) hook into objects and arrays to record the spans as
+// they are validated, so each byte of a message is looked at once. Every
+// index is bounds-checked so that a bug here cannot panic, only misreport.
+
+// wsMemberFunc validates the value of member key, which starts at b[at], and
+// returns the index after it; depth is the depth of the enclosing object.
+type wsMemberFunc func(key []byte, at, depth int) (int, bool)
+
+// wsElementFunc is wsMemberFunc for the elements of an array.
+type wsElementFunc func(at, depth int) (int, bool)
 
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 		i++
 	}
 	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"'.
-func skipString(b []byte, i int) int {
-	i++
-	for i < len(b) {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b)
-		}
-		end := i + q
-		backslashes := 0
-		for k := end - 1; k >= i && b[k] == '\\'; k-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
-			return end + 1
-		}
-		i = end + 1
-	}
-	return len(b)
-}
-
-// skipValue returns the index after the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return len(b)
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return len(b)
-	default: // number, true, false, null
-		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n' {
-			i++
-		}
-		return i
-	}
-}
-
-// forEachMember calls fn with each key and raw value of the object at b[i]
-// == '{'. Keys with escapes are decoded; a key nobody uses costs nothing.
-func forEachMember(b []byte, i int, fn func(key []byte, value []byte)) {
-	i = skipSpace(b, i+1)
-	for i < len(b) && b[i] == '"' {
-		end := skipString(b, i)
-		if end > len(b) || end-i < 2 {
-			return
-		}
-		key := b[i+1 : end-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			var s string
-			if json.Unmarshal(b[i:end], &s) != nil {
-				return
-			}
-			key = []byte(s)
-		}
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return
-		}
-		i = skipSpace(b, i+1)
-		vend := skipValue(b, i)
-		fn(key, b[i:vend])
-		i = skipSpace(b, vend)
-		if i >= len(b) || b[i] != ',' {
-			return
-		}
-		i = skipSpace(b, i+1)
-	}
-}
-
-// forEachElement calls fn with each raw element of the array at b[i] == '['.
-func forEachElement(b []byte, i int, fn func(value []byte)) {
-	i = skipSpace(b, i+1)
-	for i < len(b) && b[i] != ']' {
-		end := skipValue(b, i)
-		fn(b[i:end])
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ',' {
-			return
-		}
-		i = skipSpace(b, i+1)
-	}
 }
 
 // wsMaxDepth bounds nesting; real messages nest three levels deep.
@@ -142,9 +46,9 @@ func validValue(b []byte, i, depth int) (int, bool) {
 	case c == '"':
 		return validString(b, i)
 	case c == '{':
-		return validObject(b, i, depth+1)
+		return validObject(b, i, depth+1, nil)
 	case c == '[':
-		return validArray(b, i, depth+1)
+		return validArray(b, i, depth+1, nil)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return validNumber(b, i)
 	case c == 't':
@@ -164,7 +68,10 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 	return i, false
 }
 
-func validObject(b []byte, i, depth int) (int, bool) {
+// validObject validates the object at b[i] == '{' at nesting depth depth.
+// member, if not nil, validates each value (to record it); keys are passed
+// raw, escapes and all (memberKey decodes them).
+func validObject(b []byte, i, depth int, member wsMemberFunc) (int, bool) {
 	if depth > wsMaxDepth {
 		return i, false
 	}
@@ -176,15 +83,22 @@ func validObject(b []byte, i, depth int) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
+		keyStart := i
 		var ok bool
 		if i, ok = validString(b, i); !ok {
 			return i, false
 		}
+		key := b[keyStart+1 : i-1]
 		i = skipSpace(b, i)
 		if i >= len(b) || b[i] != ':' {
 			return i, false
 		}
-		if i, ok = validValue(b, skipSpace(b, i+1), depth); !ok {
+		if i = skipSpace(b, i+1); member != nil {
+			i, ok = member(key, i, depth)
+		} else {
+			i, ok = validValue(b, i, depth)
+		}
+		if !ok {
 			return i, false
 		}
 		i = skipSpace(b, i)
@@ -202,7 +116,9 @@ func validObject(b []byte, i, depth int) (int, bool) {
 	}
 }
 
-func validArray(b []byte, i, depth int) (int, bool) {
+// validArray validates the array at b[i] == '[' at nesting depth depth;
+// elem, if not nil, validates each element (to record it).
+func validArray(b []byte, i, depth int, elem wsElementFunc) (int, bool) {
 	if depth > wsMaxDepth {
 		return i, false
 	}
@@ -212,7 +128,12 @@ func validArray(b []byte, i, depth int) (int, bool) {
 	}
 	for {
 		var ok bool
-		if i, ok = validValue(b, i, depth); !ok {
+		if elem != nil {
+			i, ok = elem(i, depth)
+		} else {
+			i, ok = validValue(b, i, depth)
+		}
+		if !ok {
 			return i, false
 		}
 		i = skipSpace(b, i)
@@ -271,8 +192,8 @@ func validString(b []byte, i int) (int, bool) {
 // "has a zero byte" one.
 func skipPlain(b []byte, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for len(b)-i >= 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i : i+8])
 		quote := w ^ (ones * '"')
 		backslash := w ^ (ones * '\\')
 		// (x - ones) &^ x has the high bit set in some byte iff x has a zero byte.
@@ -282,7 +203,6 @@ func skipPlain(b []byte, i int) int {
 			// jump straight to it (little endian: low bits, first byte).
 			return i + bits.TrailingZeros64(special)/8
 		}
-		i += 8
 	}
 	return i
 }
