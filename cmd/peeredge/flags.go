@@ -66,6 +66,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 		}
 	}
 	fs.BoolVar(&o.cfg.NoSeed, "no-seed", envBool("NO_SEED", false), "do not seed over BitTorrent/WebRTC (WebSeeds still serve)")
+	fs.BoolVar(&o.cfg.NoWebRTC, "no-webrtc", envBool("NO_WEBRTC", false), "seeder answers no browser (WebRTC) peers")
 	fs.StringVar(&o.cfg.SeedAddr, "seed-addr", env("SEED_ADDR", d.SeedAddr), "seeder's TCP/uTP listen host (default: the host of --listen)")
 	fs.IntVar(&o.cfg.SeedPort, "seed-port", envInt("SEED_PORT", d.SeedPort), "seeder's TCP/uTP port (0: any free one)")
 	fs.Var(byteSize{&o.cfg.UploadRate}, "upload-rate", "seeder upload limit per second, e.g. 10MiB (default unlimited)")

@@ -26,6 +26,7 @@ type Config struct {
 	P2P             *bool         // sets the persisted P2P switch at start; nil keeps it (default on)
 	Tracker         tracker.Config
 	NoSeed          bool   // no BitTorrent seeder (WebSeeds still serve every file)
+	NoWebRTC        bool   // the seeder answers no WebTorrent (browser) peers
 	SeedAddr        string // seeder's TCP/uTP listen host; default the host of Listen
 	SeedPort        int    // seeder's TCP/uTP port; 0 picks a free one
 	UploadRate      int64  // seeder upload limit in bytes/s; 0 = unlimited

@@ -29,11 +29,12 @@ func (n *Node) startSwarm(ctx context.Context) error {
 	n.socket = tracker.NewSocketServer(n.tracker, tracker.SocketConfig{Scrape: tcfg.Scrape, Logger: tcfg.Logger})
 	if !n.cfg.NoSeed {
 		s, err := seeder.New(ctx, seeder.Config{
-			ListenAddr: n.cfg.SeedAddr,
-			ListenPort: n.cfg.SeedPort,
-			UploadRate: n.cfg.UploadRate,
-			Completion: n.catalog.KV("pieces"),
-			Logger:     n.logger,
+			ListenAddr:    n.cfg.SeedAddr,
+			ListenPort:    n.cfg.SeedPort,
+			UploadRate:    n.cfg.UploadRate,
+			DisableWebRTC: n.cfg.NoWebRTC,
+			Completion:    n.catalog.KV("pieces"),
+			Logger:        n.logger,
 		})
 		if err != nil {
 			return fmt.Errorf("seeder: %w", err)

@@ -7,6 +7,14 @@
 // It is seed-only and privacy-minded: no DHT, no PEX, no UPnP/NAT-PMP port
 // mapping, no web seeds of its own (the node is the web seed). Peers find it
 // only through the trackers named in each torrent.
+//
+// Known hazard in anacrolix/torrent v1.61.0 (the newest that builds here):
+// its webtorrent initDataChannel registers an OnClose that ends a tracing
+// span set only in OnOpen; a data channel that is already closed when it is
+// registered (a peer that opens and at once closes one) makes pion call it
+// with a nil span, and the process crashes. Seen in tests under load; the
+// node cannot intercept it. Until a fixed release builds, DisableWebRTC
+// (--no-webrtc) is the way to rule it out.
 package seeder
 
 import (
