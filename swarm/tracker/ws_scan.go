@@ -101,17 +101,9 @@ func validObject(b []byte, i, depth int, member wsMemberFunc) (int, bool) {
 		if !ok {
 			return i, false
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case '}':
-			return i + 1, true
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return i, false
+		var done bool
+		if i, done, ok = nextItem(b, i, '}'); done || !ok {
+			return i, ok
 		}
 	}
 }
@@ -136,19 +128,27 @@ func validArray(b []byte, i, depth int, elem wsElementFunc) (int, bool) {
 		if !ok {
 			return i, false
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ']':
-			return i + 1, true
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return i, false
+		var done bool
+		if i, done, ok = nextItem(b, i, ']'); done || !ok {
+			return i, ok
 		}
 	}
+}
+
+// nextItem reads what follows a member or element: ',' (then next is the
+// following item) or closer (then done, and next is just past it).
+func nextItem(b []byte, i int, closer byte) (next int, done, ok bool) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return i, false, false
+	}
+	switch b[i] {
+	case closer:
+		return i + 1, true, true
+	case ',':
+		return skipSpace(b, i+1), false, true
+	}
+	return i, false, false
 }
 
 func validString(b []byte, i int) (int, bool) {
