@@ -77,6 +77,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		},
 	}
 	n.queue.OnFailed = n.markFailed
+	if removed, err := store.SweepOrphanOriginals(ctx, catalog); err != nil {
+		n.logger.Warn("sweep orphan originals", "err", err)
+	} else if len(removed) > 0 {
+		n.logger.Info("removed originals no video owns", "uuids", removed)
+	}
 	n.NewAdminToken, err = catalog.EnsureAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
 		catalog.Close()
