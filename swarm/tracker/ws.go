@@ -33,6 +33,7 @@ type SocketConfig struct {
 	MaxMessageBytes int           // larger frames close the socket; default 64 KiB
 	MaxOffers       int           // offers considered per announce (the rest are ignored); default 82 like the reference tracker
 	MaxSwarms       int           // swarms one socket may join, and info hashes per scrape; default 100
+	MaxSockets      int           // sockets open at once; more are refused with 503 before the upgrade; default 20,000
 	SendQueue       int           // messages waiting for a slow client before it is dropped; default 256
 	WriteTimeout    time.Duration // one frame write; default 10 s
 	PongTimeout     time.Duration // silence (no message, no pong) before the socket is dropped; default 60 s, pings at half
@@ -54,6 +55,11 @@ func (c SocketConfig) withDefaults() SocketConfig {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256
+	}
+	if c.MaxSockets <= 0 {
+		// Each socket holds two goroutines and its buffers: this bounds the
+		// memory a crowd (or an attacker) can pin on a small node.
+		c.MaxSockets = 20_000
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
@@ -146,10 +152,17 @@ func NewSocketServer(a Admitter, cfg SocketConfig) *SocketServer {
 // until the client leaves or Close is called.
 func (s *SocketServer) Serve(ctx *fasthttp.RequestCtx) {
 	s.mu.Lock()
-	closed := s.closed
+	closed, full := s.closed, len(s.sockets) >= s.cfg.MaxSockets
 	s.mu.Unlock()
 	if closed {
 		ctx.Error("tracker is shutting down", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	if full {
+		// Browsers retry the tracker later; players keep streaming over HTTP.
+		ctx.Error("tracker is full", fasthttp.StatusServiceUnavailable)
+		ctx.Response.Header.Set("Retry-After", "60") // after Error, which resets headers
+		s.refused.Add(1)
 		return
 	}
 	// The request is recycled once the handler returns: read what we need now.
@@ -173,7 +186,7 @@ func (s *SocketServer) Serve(ctx *fasthttp.RequestCtx) {
 func (s *SocketServer) register(sock *wsSocket) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed || len(s.sockets) >= s.cfg.MaxSockets {
 		return false
 	}
 	s.sockets[sock] = struct{}{}

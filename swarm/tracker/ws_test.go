@@ -422,3 +422,25 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return data
 }
+
+// TestSocketCap refuses sockets beyond MaxSockets before the upgrade and
+// takes new ones again once others have left.
+func TestSocketCap(t *testing.T) {
+	h := newWSHarness(t, wsTestConfig(), SocketConfig{MaxSockets: 2}, wsHashA)
+	first := h.dial(t)
+	h.dial(t)
+	h.waitStats(t, "two sockets", func(s SocketStats) bool { return s.Sockets == 2 })
+	_, resp, err := websocket.DefaultDialer.Dial(h.url, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("third socket: err %v, status %d; want 503 with Retry-After", err, status)
+	}
+	_ = resp.Body.Close()
+	_ = first.conn.Close()
+	h.waitStats(t, "one socket left", func(s SocketStats) bool { return s.Sockets == 1 })
+	third := h.dial(t)
+	third.expectReply(third.announce(wsHashA, wsID(0x33, 0x01), nil), wsHashA)
+}
