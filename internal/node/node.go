@@ -160,11 +160,17 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var jobsErr error
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		if err := n.tracker.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			n.logger.Error("tracker sweep", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := n.socket.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			n.logger.Error("socket tracker sweep", "err", err)
 		}
 	}()
 	go func() {

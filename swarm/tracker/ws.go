@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -123,6 +124,7 @@ type SocketServer struct {
 	swarms   *wsSwarms
 	upgrader websocket.FastHTTPUpgrader
 
+	now     func() time.Time // injectable clock (tests)
 	mu      sync.Mutex
 	sockets map[*wsSocket]struct{}
 	closed  bool
@@ -137,6 +139,7 @@ func NewSocketServer(a Admitter, cfg SocketConfig) *SocketServer {
 		admit:   a,
 		cfg:     cfg.withDefaults(),
 		swarms:  newWSSwarms(),
+		now:     time.Now,
 		sockets: make(map[*wsSocket]struct{}),
 	}
 	s.upgrader = websocket.FastHTTPUpgrader{
@@ -214,6 +217,28 @@ func (s *SocketServer) Close() {
 		sock.kill()
 	}
 	s.wg.Wait()
+}
+
+// peerTTL is how long a peer stays in a swarm without announcing: two
+// announce intervals and a minute, as the HTTP side keeps its peers.
+func (s *SocketServer) peerTTL() time.Duration { return 2*s.admit.SocketInterval() + time.Minute }
+
+// Run expires peers that stopped announcing until ctx is done.
+func (s *SocketServer) Run(ctx context.Context) error {
+	tick := time.NewTicker(s.admit.SocketInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			s.expire()
+		}
+	}
+}
+
+func (s *SocketServer) expire() int {
+	return s.swarms.expire(s.now().Add(-s.peerTTL()).UnixNano())
 }
 
 // Stats returns current counters.

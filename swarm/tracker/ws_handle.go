@@ -71,7 +71,7 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 		return c.refuse("announce", errTooManySwarms, ih)
 	}
 	want := min(len(req.Offers), srv.cfg.MaxOffers, srv.admit.PeerCap(req.NumWant))
-	counts, targets, err := srv.swarms.join(ih, &req.PeerID, c, req.Seeder, req.Event == wsEventCompleted, want, c.targets[:0])
+	counts, targets, err := srv.swarms.join(ih, &req.PeerID, c, req.Seeder, req.Event == wsEventCompleted, srv.now().UnixNano(), want, c.targets[:0])
 	if err != nil {
 		return c.refuse("announce", err, ih)
 	}

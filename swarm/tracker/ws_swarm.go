@@ -23,6 +23,7 @@ type wsMember struct {
 	id     PeerID
 	sock   *wsSocket
 	seeder bool
+	seen   int64 // unix nanoseconds of its last announce
 }
 
 // wsSwarm keeps members in a slice (for uniform random sampling in place)
@@ -80,7 +81,7 @@ func (s *wsSwarms) shard(ih *InfoHash) *wsShard { return &s.shards[int(ih[0])%ws
 
 // join adds or refreshes (ih, id) for sock, records a completion, and picks
 // up to want other members at random into targets (reused by the caller).
-func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder, completed bool, want int, targets []*wsSocket) (wsCounts, []*wsSocket, error) {
+func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder, completed bool, now int64, want int, targets []*wsSocket) (wsCounts, []*wsSocket, error) {
 	sh := s.shard(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -93,18 +94,21 @@ func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder, comple
 	switch {
 	case !ok:
 		sw.index[*id] = len(sw.members)
-		sw.members = append(sw.members, wsMember{id: *id, sock: sock, seeder: seeder})
+		sw.members = append(sw.members, wsMember{id: *id, sock: sock, seeder: seeder, seen: now})
 		if seeder {
 			sw.seeders++
 		}
 	case sw.members[i].sock != sock:
 		return sw.counts(), targets, errPeerIDInUse
-	case sw.members[i].seeder != seeder:
-		sw.members[i].seeder = seeder
-		if seeder {
-			sw.seeders++
-		} else {
-			sw.seeders--
+	default:
+		sw.members[i].seen = now
+		if sw.members[i].seeder != seeder {
+			sw.members[i].seeder = seeder
+			if seeder {
+				sw.seeders++
+			} else {
+				sw.seeders--
+			}
 		}
 	}
 	if completed {
@@ -180,4 +184,27 @@ func (s *wsSwarms) size() (swarms, peers int) {
 		sh.mu.Unlock()
 	}
 	return swarms, peers
+}
+
+// expire removes members whose last announce is older than before (unix
+// nanoseconds): a socket that stays open but stopped announcing a swarm
+// (a player that moved to another rung) should not be sent its offers.
+func (s *wsSwarms) expire(before int64) (removed int) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for ih, sw := range sh.swarms {
+			for k := len(sw.members) - 1; k >= 0; k-- {
+				if sw.members[k].seen < before {
+					sw.remove(k)
+					removed++
+				}
+			}
+			if len(sw.members) == 0 {
+				delete(sh.swarms, ih)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return removed
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -443,4 +444,31 @@ func TestSocketCap(t *testing.T) {
 	h.waitStats(t, "one socket left", func(s SocketStats) bool { return s.Sockets == 1 })
 	third := h.dial(t)
 	third.expectReply(third.announce(wsHashA, wsID(0x33, 0x01), nil), wsHashA)
+}
+
+// TestSocketPeersExpire drops a peer whose socket stays open but which
+// stopped announcing, and takes it back when it announces again.
+func TestSocketPeersExpire(t *testing.T) {
+	h := newWSHarness(t, wsTestConfig(), SocketConfig{}, wsHashA)
+	var skew atomic.Int64
+	h.srv.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	idle, active := h.dial(t), h.dial(t)
+	idle.expectReply(idle.announce(wsHashA, wsID(0x41, 1), nil), wsHashA)
+	active.expectReply(active.announce(wsHashA, wsID(0x42, 1), nil), wsHashA)
+	if n := h.srv.expire(); n != 0 {
+		t.Fatalf("expired %d fresh peers", n)
+	}
+	// Past the TTL for the idle one only: the active one announces late.
+	skew.Store(int64(h.srv.peerTTL() + time.Second))
+	active.expectReply(active.announce(wsHashA, wsID(0x42, 1), nil), wsHashA)
+	if n := h.srv.expire(); n != 1 {
+		t.Fatalf("expired %d peers, want the idle one", n)
+	}
+	if st := h.srv.Stats(); st.Peers != 1 || st.Sockets != 2 {
+		t.Fatalf("after expiry: %+v, want 1 peer on 2 open sockets", st)
+	}
+	complete, incomplete := idle.expectReply(idle.announce(wsHashA, wsID(0x41, 1), nil), wsHashA)
+	if complete+incomplete != 2 {
+		t.Errorf("idle peer announcing again: swarm counts %d+%d, want 2", complete, incomplete)
+	}
 }
