@@ -49,9 +49,8 @@ func (r loadResult) add(o loadResult) loadResult {
 func (l rangedLoad) run(ctx context.Context) (loadResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.dur)
 	defer cancel()
-	var requests, bodyBytes, failures atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
+	var requests, bodyBytes atomic.Int64
+	var failed failures
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range l.conns {
@@ -64,8 +63,7 @@ func (l rangedLoad) run(ctx context.Context) (loadResult, error) {
 					if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
 						return // cut off by the end of the run: not a failure
 					}
-					failures.Add(1)
-					errOnce.Do(func() { firstErr = err })
+					failed.record(err)
 					w.close()
 					continue
 				}
@@ -75,11 +73,8 @@ func (l rangedLoad) run(ctx context.Context) (loadResult, error) {
 		})
 	}
 	wg.Wait()
-	res := loadResult{requests.Load(), bodyBytes.Load(), failures.Load(), time.Since(start)}
-	if res.errors > 0 {
-		return res, fmt.Errorf("%d failed requests, first: %w", res.errors, firstErr)
-	}
-	return res, nil
+	res := loadResult{requests.Load(), bodyBytes.Load(), failed.count(), time.Since(start)}
+	return res, failed.err("requests")
 }
 
 // loadWorker owns one connection and reuses its buffers for every request.

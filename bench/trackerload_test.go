@@ -79,9 +79,8 @@ func (r announceResult) add(o announceResult) announceResult {
 func (l announceLoad) run(ctx context.Context) (announceResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.dur)
 	defer cancel()
-	var answers, peers, failures atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
+	var answers, peers atomic.Int64
+	var failed failures
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline, _ := ctx.Deadline()
@@ -96,8 +95,7 @@ func (l announceLoad) run(ctx context.Context) (announceResult, error) {
 					if ctx.Err() != nil || !time.Now().Before(deadline) {
 						return // cut off by the end of the run: not a failure
 					}
-					failures.Add(1)
-					errOnce.Do(func() { firstErr = err })
+					failed.record(err)
 					w.close()
 					continue
 				}
@@ -107,9 +105,9 @@ func (l announceLoad) run(ctx context.Context) (announceResult, error) {
 		})
 	}
 	wg.Wait()
-	res := announceResult{answers.Load(), peers.Load(), failures.Load(), time.Since(start)}
-	if res.errors > 0 {
-		return res, fmt.Errorf("%d failed announces, first: %w", res.errors, firstErr)
+	res := announceResult{answers.Load(), peers.Load(), failed.count(), time.Since(start)}
+	if err := failed.err("announces"); err != nil {
+		return res, err
 	}
 	if res.answers == 0 {
 		return res, errors.New("no announce answered")
@@ -289,9 +287,8 @@ func (l offerLoad) run(ctx context.Context) (offerResult, error) {
 		}
 	})
 	defer stop()
-	var offers, announces, failures atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
+	var offers, announces atomic.Int64
+	var failed failures
 	var wg sync.WaitGroup
 	start := time.Now()
 	for _, p := range peers {
@@ -301,8 +298,7 @@ func (l offerLoad) run(ctx context.Context) (offerResult, error) {
 				offers.Add(int64(n))
 				if err != nil {
 					if ctx.Err() == nil {
-						failures.Add(1)
-						errOnce.Do(func() { firstErr = err })
+						failed.record(err)
 					}
 					return // a socket in an unknown state is not reused
 				}
@@ -311,9 +307,9 @@ func (l offerLoad) run(ctx context.Context) (offerResult, error) {
 		})
 	}
 	wg.Wait()
-	res := offerResult{offers.Load(), announces.Load(), failures.Load(), time.Since(start)}
-	if res.errors > 0 {
-		return res, fmt.Errorf("%d sockets failed, first: %w", res.errors, firstErr)
+	res := offerResult{offers.Load(), announces.Load(), failed.count(), time.Since(start)}
+	if err := failed.err("sockets"); err != nil {
+		return res, err
 	}
 	if res.offers == 0 {
 		return res, errors.New("no offer relayed")
