@@ -3,6 +3,7 @@ package tracker
 import (
 	"errors"
 	"io"
+	"math"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -21,9 +22,12 @@ type wsSocket struct {
 	addr netip.Addr
 
 	out    wsOutbox
-	wake   chan struct{} // a token when out went from empty to not
-	done   chan struct{} // closed when the reader has finished
+	wake   chan struct{} // a token when out went from empty to not, or ended
 	killed atomic.Bool
+	ping   atomic.Pointer[time.Timer] // queues a ping every PongTimeout/2
+	// Deadlines are moved forward only when they have used up a sixteenth
+	// of their span: setting one costs a timer update, a message needs none.
+	readDeadline, writeDeadline time.Time
 	// connMu guards finished: once run returns, fasthttp recycles the conn.
 	connMu   sync.Mutex
 	finished bool
@@ -42,7 +46,6 @@ func newWSSocket(srv *SocketServer, conn *websocket.Conn, addr netip.Addr) *wsSo
 		conn:   conn,
 		addr:   addr,
 		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
 		joined: make(map[InfoHash]PeerID),
 	}
 }
@@ -82,10 +85,7 @@ func (c *wsSocket) setWriteDeadline(t time.Time) {
 func (c *wsSocket) enqueue(data []byte) bool {
 	switch c.out.push(data, c.srv.cfg.SendQueue) {
 	case wsPushedFirst:
-		select {
-		case c.wake <- struct{}{}:
-		default: // the writer has a token already
-		}
+		c.wakeWriter()
 		return true
 	case wsPushed:
 		return true
@@ -104,14 +104,16 @@ func (c *wsSocket) run() {
 		defer close(writerDone)
 		c.writeLoop()
 	}()
+	c.schedulePing()
 	c.readLoop()
+	c.ping.Load().Stop()
 	// Leave the swarms first so that no new relay targets this socket.
 	for ih, id := range c.joined {
 		c.srv.swarms.leave(&ih, &id, c)
 	}
 	clear(c.joined)
 	c.out.end()
-	close(c.done)
+	c.wakeWriter() // to flush what is queued, notably a failure before a close, and stop
 	select {
 	case <-writerDone:
 	case <-time.After(c.srv.cfg.WriteTimeout + time.Second):
@@ -131,9 +133,36 @@ func (c *wsSocket) run() {
 	c.connMu.Unlock()
 }
 
+// schedulePing queues a ping frame every PongTimeout/2; the client's pong
+// (or any message) extends the read deadline.
+func (c *wsSocket) schedulePing() {
+	every := c.srv.cfg.PongTimeout / 2
+	t := time.AfterFunc(math.MaxInt64, func() {
+		if c.out.pushControl(wsOpPing) {
+			c.wakeWriter()
+			c.ping.Load().Reset(every)
+		}
+	})
+	c.ping.Store(t) // before the first run of the func, which loads it
+	t.Reset(every)
+}
+
+func (c *wsSocket) wakeWriter() {
+	select {
+	case c.wake <- struct{}{}:
+	default: // the writer has a token already
+	}
+}
+
 func (c *wsSocket) readLoop() {
 	cfg := &c.srv.cfg
-	extend := func() { c.setReadDeadline(time.Now().Add(cfg.PongTimeout)) }
+	extend := func() {
+		now := time.Now()
+		if c.readDeadline.Sub(now) < cfg.PongTimeout-cfg.PongTimeout/16 {
+			c.readDeadline = now.Add(cfg.PongTimeout)
+			c.setReadDeadline(c.readDeadline)
+		}
+	}
 	extend()
 	c.conn.SetPongHandler(func(string) error { extend(); return nil })
 	for {
@@ -204,35 +233,19 @@ func (c *wsSocket) fatal(reason string, code int) {
 		c.kill()
 		return
 	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.wakeWriter()
 }
 
+// writeLoop writes what the outbox holds each time it is woken, until the
+// outbox has ended (the reader is done) or a write fails. A plain channel
+// receive, not a select: it runs once per batch.
 func (c *wsSocket) writeLoop() {
-	cfg := &c.srv.cfg
-	ping := time.NewTicker(cfg.PongTimeout / 2)
-	defer ping.Stop()
-	for {
-		select {
-		case <-c.wake:
-			// Let the goroutines that are runnable now (readers relaying
-			// offers) go first: under load more frames join this write;
-			// idle, it costs one yield.
-			runtime.Gosched()
-			if !c.flush() {
-				return
-			}
-		case <-ping.C:
-			// WriteControl sets its own deadline, so recheck kill afterwards.
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteTimeout)); err != nil || c.killed.Load() {
-				c.kill()
-				return
-			}
-		case <-c.done:
-			// Flush what is queued, notably a failure reply before a close.
-			c.flush()
+	for range c.wake {
+		// Let the goroutines that are runnable now (readers relaying
+		// offers) go first: under load more frames join this write;
+		// idle, it costs one yield.
+		runtime.Gosched()
+		if !c.flush() || c.out.ended() {
 			return
 		}
 	}
@@ -245,9 +258,13 @@ func (c *wsSocket) writeLoop() {
 // concurrently (pong, close) still land between frames, never inside one.
 func (c *wsSocket) flush() bool {
 	buf, closeCode, closeText := c.out.take()
-	deadline := time.Now().Add(c.srv.cfg.WriteTimeout)
+	timeout := c.srv.cfg.WriteTimeout
+	now := time.Now()
 	if buf != nil {
-		c.setWriteDeadline(deadline)
+		if c.writeDeadline.Sub(now) < timeout-timeout/16 {
+			c.writeDeadline = now.Add(timeout)
+			c.setWriteDeadline(c.writeDeadline)
+		}
 		_, err := c.conn.NetConn().Write(*buf)
 		releaseOutboxBuf(buf)
 		if err != nil {
@@ -258,6 +275,6 @@ func (c *wsSocket) flush() bool {
 	if closeCode == 0 {
 		return true
 	}
-	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, closeText), deadline)
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, closeText), now.Add(timeout))
 	return false
 }

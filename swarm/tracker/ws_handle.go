@@ -76,10 +76,8 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 		return c.refuse("announce", err, ih)
 	}
 	c.joined[*ih] = req.PeerID
-	c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, counts)
-	if !c.enqueue(c.scratch) {
-		return false
-	}
+	// Relay first, then reply: once a client has its reply, its offers are
+	// on their way and counted.
 	c.sender = appendRelaySender(c.sender[:0], &req.PeerID, ih)
 	relayed := 0
 	for i, target := range targets {
@@ -91,7 +89,8 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 	srv.offersRelayed.Add(uint64(relayed))
 	clear(targets) // do not keep other sockets reachable from this one
 	c.targets = targets[:0]
-	return true
+	c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, counts)
+	return c.enqueue(c.scratch)
 }
 
 // answer relays a WebRTC answer to the peer that made the offer. Answers are

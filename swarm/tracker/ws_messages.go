@@ -338,6 +338,10 @@ func decodeID(raw json.RawMessage) ([idLen]byte, error) {
 		case c < 0x80:
 			r = rune(c)
 			i++
+		case (c == 0xC2 || c == 0xC3) && i+1 < len(body) && body[i+1]&0xC0 == 0x80:
+			// U+0080..U+00FF, half of every random id: decoded inline.
+			r = rune(c&0x1F)<<6 | rune(body[i+1]&0x3F)
+			i += 2
 		default:
 			var size int
 			r, size = utf8.DecodeRune(body[i:])

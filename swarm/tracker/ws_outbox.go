@@ -39,22 +39,40 @@ const (
 // already has limit frames waiting.
 func (o *wsOutbox) push(payload []byte, limit int) wsPush {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	switch {
 	case o.gone:
+		o.mu.Unlock()
 		return wsPushGone
 	case o.frames >= limit:
+		o.mu.Unlock()
 		return wsPushFull
 	}
 	res := wsPushed
 	if o.buf == nil {
-		o.buf = wsOutboxPool.Get().(*[]byte)
-		*o.buf = (*o.buf)[:0]
 		res = wsPushedFirst
 	}
-	*o.buf = appendTextFrame(*o.buf, payload)
+	buf := o.ensureBuf()
+	*buf = appendTextFrame(*buf, payload)
 	o.frames++
+	o.mu.Unlock()
 	return res
+}
+
+// WebSocket control opcodes the outbox sends (RFC 6455 §5.5).
+const wsOpPing = 0x9
+
+// pushControl queues an empty control frame (a ping) whatever the queue's
+// length: it is two bytes, and a client too slow to take it will be found
+// out by the pong it does not send. False if the socket is gone.
+func (o *wsOutbox) pushControl(opcode byte) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.gone {
+		return false
+	}
+	buf := o.ensureBuf()
+	*buf = append(*buf, 0x80|opcode, 0)
+	return true
 }
 
 // pushClose queues a last frame and a close, whatever the queue's length:
@@ -65,14 +83,20 @@ func (o *wsOutbox) pushClose(payload []byte, code int, text string) bool {
 	if o.gone {
 		return false
 	}
+	buf := o.ensureBuf()
+	*buf = appendTextFrame(*buf, payload)
+	o.frames++
+	o.closeCode, o.closeText = code, text
+	return true
+}
+
+// ensureBuf gives an empty outbox a pooled buffer; o.mu is held.
+func (o *wsOutbox) ensureBuf() *[]byte {
 	if o.buf == nil {
 		o.buf = wsOutboxPool.Get().(*[]byte)
 		*o.buf = (*o.buf)[:0]
 	}
-	*o.buf = appendTextFrame(*o.buf, payload)
-	o.frames++
-	o.closeCode, o.closeText = code, text
-	return true
+	return o.buf
 }
 
 // take empties the outbox; the caller writes buf (nil when there was no
@@ -91,6 +115,13 @@ func (o *wsOutbox) end() {
 	o.mu.Lock()
 	o.gone = true
 	o.mu.Unlock()
+}
+
+// ended reports whether end was called.
+func (o *wsOutbox) ended() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.gone
 }
 
 func releaseOutboxBuf(buf *[]byte) {
