@@ -12,9 +12,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -336,6 +339,10 @@ func benchTrackerHandler(hashes [][20]byte) (fasthttp.RequestHandler, func()) {
 	}, sockets.Close
 }
 
+// trackerProcessProfileEnv names a file for the child tracker's CPU profile
+// (go tool pprof it to see where peeredge-proc spends its time).
+const trackerProcessProfileEnv = "PEEREDGE_BENCH_TRACKER_CPUPROFILE"
+
 // trackerProcessEnv makes TestTrackerServerProcess serve instead of skipping.
 const trackerProcessEnv = "PEEREDGE_BENCH_TRACKER_PROCESS"
 
@@ -367,6 +374,16 @@ func TestTrackerServerProcess(t *testing.T) {
 	if os.Getenv(trackerProcessEnv) != "1" {
 		t.Skip("helper process of the tracker benchmarks")
 	}
+	if path := os.Getenv(trackerProcessProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	handler, closeSockets := benchTrackerHandler(benchInfoHashes(trackerBenchSwarms))
 	defer closeSockets()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -374,8 +391,20 @@ func TestTrackerServerProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := &fasthttp.Server{Handler: handler, Name: "peeredge"}
+	// Stop on SIGTERM (stopProcess) or when the parent goes (stdin closes),
+	// cleanly, so that a CPU profile is written.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	stdinClosed := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(stdinClosed)
+	}()
+	go func() {
+		select {
+		case <-term:
+		case <-stdinClosed:
+		}
 		closeSockets()
 		_ = srv.Shutdown()
 	}()

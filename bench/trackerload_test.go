@@ -408,9 +408,10 @@ func (p *offerPeer) announceWithOffers(n int) (int, error) {
 		if err != nil {
 			return offers, err
 		}
+		// Most messages are offers: look for that key first. A key's quotes
+		// cannot occur unescaped inside a string, so a failure whose reason
+		// mentions offer_id is not mistaken for an offer.
 		switch {
-		case bytes.Contains(msg, []byte(`"failure reason"`)):
-			return offers, fmt.Errorf("%w: %s", errTrackerFailure, truncate(msg, 200))
 		case bytes.Contains(msg, []byte(`"offer_id"`)):
 			p.received++
 			if p.received%64 == 1 { // check a sample in full, cheaply
@@ -419,6 +420,8 @@ func (p *offerPeer) announceWithOffers(n int) (int, error) {
 				}
 			}
 			offers++
+		case bytes.Contains(msg, []byte(`"failure reason"`)):
+			return offers, fmt.Errorf("%w: %s", errTrackerFailure, truncate(msg, 200))
 		case bytes.Contains(msg, []byte(`"interval"`)):
 			if !p.joined {
 				if err := p.checkReply(msg); err != nil {
