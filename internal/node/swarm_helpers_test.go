@@ -44,6 +44,7 @@ type adminStats struct {
 		Torrents      int
 		BytesUploaded int64
 		Peers         int
+		WebRTCConns   int64 `json:"webrtcConnections"`
 	} `json:"seeder"`
 }
 

@@ -191,6 +191,9 @@ func TestWebRTCDownloadFromNodeSeeder(t *testing.T) {
 	if up := after.Seeder.BytesUploaded - before.Seeder.BytesUploaded; up < r.size {
 		t.Errorf("seeder uploaded %d bytes, want at least the file's %d", up, r.size)
 	}
+	if after.Seeder.WebRTCConns <= before.Seeder.WebRTCConns {
+		t.Errorf("the seeder opened no WebRTC data channel: before %+v after %+v", before.Seeder, after.Seeder)
+	}
 }
 
 // TestP2POffClosesTheTrackers: the admin switch refuses both tracker

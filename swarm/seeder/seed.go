@@ -68,6 +68,7 @@ func (s *Seeder) Seed(ctx context.Context, torrentPath, dataDir string) (metainf
 	s.mu.Lock()
 	s.torrents[ih] = t
 	s.mu.Unlock()
+	s.rtcAdd(ih, mi)
 	s.log.Info("seeding", "infohash", ih.HexString(), "file", dataPath, "bytes", info.TotalLength())
 	return ih, nil
 }
@@ -133,6 +134,7 @@ func (s *Seeder) Drop(ih metainfo.Hash) error {
 	if !ok {
 		return fmt.Errorf("seeder: %s is not being seeded", ih)
 	}
+	s.rtcRemove(ih)
 	t.Drop()
 	s.storage.unregister(ih)
 	return nil

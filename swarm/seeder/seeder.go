@@ -8,13 +8,12 @@
 // mapping, no web seeds of its own (the node is the web seed). Peers find it
 // only through the trackers named in each torrent.
 //
-// Known hazard in anacrolix/torrent v1.61.0 (the newest that builds here):
-// its webtorrent initDataChannel registers an OnClose that ends a tracing
-// span set only in OnOpen; a data channel that is already closed when it is
-// registered (a peer that opens and at once closes one) makes pion call it
-// with a nil span, and the process crashes. Seen in tests under load; the
-// node cannot intercept it. Until a fixed release builds, DisableWebRTC
-// (--no-webrtc) is the way to rule it out.
+// WebTorrent (WebRTC) is the seeder's own code (rtc*.go) rather than the
+// anacrolix client's webtorrent package: in v1.61.0, the newest that builds
+// here, that package crashes the process when a peer's data channel closes
+// before it opens (its OnClose ends a tracing span set only in OnOpen), so
+// any browser could take the node down. Data channels are handed to the
+// client as accepted connections instead.
 package seeder
 
 import (
@@ -30,7 +29,6 @@ import (
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
-	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
 )
 
@@ -79,6 +77,11 @@ type Seeder struct {
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*torrent.Torrent
 
+	rtc         *rtcPeers // nil when WebRTC is off
+	rtcStop     context.CancelFunc
+	rtcMu       sync.Mutex
+	rtcTrackers map[string]*rtcTracker // WebSocket trackers by URL
+
 	bytesVerified atomic.Int64
 	closeOnce     sync.Once
 	closeErr      error
@@ -124,6 +127,12 @@ func New(ctx context.Context, cfg Config) (*Seeder, error) {
 		s.removeTempDir()
 		return nil, fmt.Errorf("seeder: start client: %w", err)
 	}
+	if !cfg.DisableWebRTC {
+		rtcCtx, stop := context.WithCancel(context.Background())
+		s.rtc, s.rtcStop = newRTCPeers(rtcCtx, cfg.ICEServers, logger), stop
+		s.rtcTrackers = make(map[string]*rtcTracker)
+		s.client.AddListener(s.rtc.listener)
+	}
 	logger.Info("seeder listening", "addrs", s.Addrs(), "webrtc", !cfg.DisableWebRTC)
 	return s, nil
 }
@@ -137,16 +146,13 @@ func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, logger *slog.
 	cc.NoUpload = false
 	cc.DisableTCP = cfg.DisableTCP
 	cc.DisableUTP = cfg.DisableUTP
-	cc.DisableWebtorrent = cfg.DisableWebRTC
-	cc.DisableWebseeds = true // the node is the web seed; the seeder never downloads
+	cc.DisableWebtorrent = true // see the package doc: WebRTC is ours
+	cc.DisableWebseeds = true   // the node is the web seed; the seeder never downloads
 	cc.NoDHT = true
 	cc.DisablePEX = true
 	cc.NoDefaultPortForwarding = true
 	cc.ListenPort = cfg.ListenPort
 	cc.Slogger = logger
-	if len(cfg.ICEServers) > 0 {
-		cc.ICEServerList = []webrtc.ICEServer{{URLs: cfg.ICEServers}}
-	}
 	if cfg.UploadRate > 0 {
 		cc.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadRate), uploadBurst)
 	}
@@ -168,15 +174,22 @@ func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, logger *slog.
 
 // Addrs returns the addresses the client listens on (TCP and UDP for uTP).
 func (s *Seeder) Addrs() []net.Addr {
-	return s.client.ListenAddrs()
+	var addrs []net.Addr
+	for _, a := range s.client.ListenAddrs() {
+		if a.Network() != rtcNetwork {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
 }
 
 // Stats is a snapshot of the seeder's activity.
 type Stats struct {
-	Torrents      int   `json:"torrents"`      // torrents being seeded
-	BytesUploaded int64 `json:"bytesUploaded"` // piece data sent to peers since New
-	Peers         int   `json:"peers"`         // peers connected now
-	BytesVerified int64 `json:"bytesVerified"` // data hashed by Seed since New (0 when the KV vouched for every file)
+	Torrents      int   `json:"torrents"`          // torrents being seeded
+	BytesUploaded int64 `json:"bytesUploaded"`     // piece data sent to peers since New
+	Peers         int   `json:"peers"`             // peers connected now
+	BytesVerified int64 `json:"bytesVerified"`     // data hashed by Seed since New (0 when the KV vouched for every file)
+	WebRTCConns   int64 `json:"webrtcConnections"` // WebRTC data channels opened with peers since New
 }
 
 // Stats reports what the client has done since New.
@@ -190,6 +203,7 @@ func (s *Seeder) Stats() Stats {
 		BytesUploaded: cs.BytesWrittenData.Int64(),
 		Peers:         cs.ActivePeers,
 		BytesVerified: s.bytesVerified.Load(),
+		WebRTCConns:   s.rtcOpened(),
 	}
 }
 
@@ -197,6 +211,7 @@ func (s *Seeder) Stats() Stats {
 // directory. The KV is left open (it belongs to the caller).
 func (s *Seeder) Close() error {
 	s.closeOnce.Do(func() {
+		s.closeRTC() // first, so that trackers hear "stopped"
 		errs := s.client.Close()
 		s.mu.Lock()
 		clear(s.torrents)

@@ -18,6 +18,8 @@ import (
 type wsAnnounce struct {
 	Action   string `json:"action"`
 	InfoHash string `json:"info_hash"`
+	Event    string `json:"event"`
+	Left     *int64 `json:"left"`
 	Offers   []struct {
 		Offer struct {
 			Type string `json:"type"`
@@ -127,10 +129,27 @@ func TestWebRTCAnnouncesToWebSocketTracker(t *testing.T) {
 	if len(a.Offers) == 0 || a.Offers[0].Offer.Type != "offer" || !strings.Contains(a.Offers[0].Offer.SDP, "webrtc-datachannel") {
 		t.Errorf("announce carries no data-channel offer: %+v", a.Offers)
 	}
+	if a.Event != "started" || a.Left == nil || *a.Left != 0 {
+		t.Errorf("first announce: event %q left %v, want started as a seeder (left 0)", a.Event, a.Left)
+	}
 	select {
 	case <-stunHit:
 	case <-ctx.Done():
 		t.Fatalf("the configured STUN server got no binding request: %v", ctx.Err())
+	}
+	// Dropping the torrent tells the tracker at once.
+	if err := s.Drop(p.ih); err != nil {
+		t.Fatal(err)
+	}
+	for a.Event != "stopped" {
+		select {
+		case a = <-trackers.wsAnnounces:
+		case <-ctx.Done():
+			t.Fatalf("no stopped announce after Drop: %v", ctx.Err())
+		}
+	}
+	if string(jsonBinary(a.InfoHash)) != string(p.ih.Bytes()) || len(a.Offers) != 0 {
+		t.Errorf("stopped announce for %x with %d offers", jsonBinary(a.InfoHash), len(a.Offers))
 	}
 }
 

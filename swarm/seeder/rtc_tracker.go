@@ -1,0 +1,403 @@
+package seeder
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+const (
+	// rtcDefaultInterval is used until a tracker says otherwise.
+	rtcDefaultInterval = 2 * time.Minute
+	// A tracker's interval is kept within these bounds.
+	rtcMinInterval = 15 * time.Second
+	rtcMaxInterval = 30 * time.Minute
+	// rtcWriteTimeout bounds one message to the tracker.
+	rtcWriteTimeout = 10 * time.Second
+	// rtcMaxRetry is the longest wait between reconnections.
+	rtcMaxRetry = time.Minute
+)
+
+// rtcID is a 20-byte id as WebTorrent sends it: a JSON string whose code
+// points are the bytes.
+type rtcID [20]byte
+
+func (id rtcID) MarshalJSON() ([]byte, error) {
+	r := make([]rune, len(id))
+	for i, b := range id {
+		r[i] = rune(b)
+	}
+	return json.Marshal(string(r))
+}
+
+func (id *rtcID) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	n := 0
+	for _, r := range s {
+		if r > 0xFF || n == len(id) {
+			return errors.New("not a 20-character binary string")
+		}
+		id[n] = byte(r)
+		n++
+	}
+	if n != len(id) {
+		return errors.New("not a 20-character binary string")
+	}
+	return nil
+}
+
+type rtcSDP struct {
+	Type string `json:"type"`
+	SDP  string `json:"sdp"`
+}
+
+type rtcOfferOut struct {
+	OfferID rtcID  `json:"offer_id"`
+	Offer   rtcSDP `json:"offer"`
+}
+
+// rtcAnnounce is what the seeder sends: an announce (with offers) or an answer.
+type rtcAnnounce struct {
+	Action     string        `json:"action"`
+	InfoHash   rtcID         `json:"info_hash"`
+	PeerID     rtcID         `json:"peer_id"`
+	NumWant    *int          `json:"numwant,omitempty"`
+	Uploaded   *int64        `json:"uploaded,omitempty"`
+	Downloaded *int64        `json:"downloaded,omitempty"`
+	Left       *int64        `json:"left,omitempty"`
+	Event      string        `json:"event,omitempty"`
+	Offers     []rtcOfferOut `json:"offers,omitempty"`
+	ToPeerID   *rtcID        `json:"to_peer_id,omitempty"`
+	OfferID    *rtcID        `json:"offer_id,omitempty"`
+	Answer     *rtcSDP       `json:"answer,omitempty"`
+}
+
+// rtcMessage is what a tracker sends: a reply, a relayed offer or answer, a failure.
+type rtcMessage struct {
+	Action   string   `json:"action"`
+	Failure  string   `json:"failure reason"`
+	Interval *float64 `json:"interval"`
+	InfoHash rtcID    `json:"info_hash"`
+	PeerID   rtcID    `json:"peer_id"`
+	OfferID  rtcID    `json:"offer_id"`
+	Offer    *rtcSDP  `json:"offer"`
+	Answer   *rtcSDP  `json:"answer"`
+}
+
+// rtcTracker announces the seeder's torrents to one WebSocket tracker,
+// makes one offer per torrent and announce, and answers the offers the
+// tracker relays. It reconnects until stopped.
+type rtcTracker struct {
+	url    string
+	peers  *rtcPeers
+	peerID rtcID
+	log    *slog.Logger
+	stop   context.CancelFunc
+	done   chan struct{}
+	kick   chan struct{} // a torrent was added: announce it now
+
+	mu       sync.Mutex
+	hashes   map[rtcID]bool // torrent → announced on the current connection
+	offers   map[rtcID]*rtcOfferSent
+	interval time.Duration
+	conn     *websocket.Conn // nil between connections
+	writeMu  sync.Mutex      // one writer at a time on conn
+}
+
+type rtcOfferSent struct {
+	setup *rtcSetup
+	sent  time.Time
+}
+
+func newRTCTracker(ctx context.Context, url string, peers *rtcPeers, peerID rtcID, logger *slog.Logger) *rtcTracker {
+	ctx, stop := context.WithCancel(ctx)
+	t := &rtcTracker{
+		url: url, peers: peers, peerID: peerID, log: logger.With("tracker", url),
+		stop: stop, done: make(chan struct{}), kick: make(chan struct{}, 1),
+		hashes: make(map[rtcID]bool), offers: make(map[rtcID]*rtcOfferSent), interval: rtcDefaultInterval,
+	}
+	go func() {
+		defer close(t.done)
+		t.run(ctx)
+	}()
+	return t
+}
+
+// add announces ih from now on.
+func (t *rtcTracker) add(ih rtcID) {
+	t.mu.Lock()
+	if _, ok := t.hashes[ih]; !ok {
+		t.hashes[ih] = false
+	}
+	t.mu.Unlock()
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// remove says "stopped" for ih and stops announcing it; it reports whether
+// the tracker has no torrent left.
+func (t *rtcTracker) remove(ih rtcID) (empty bool) {
+	t.mu.Lock()
+	announced, ok := t.hashes[ih]
+	delete(t.hashes, ih)
+	empty = len(t.hashes) == 0
+	t.mu.Unlock()
+	if ok && announced {
+		t.send(t.announceMsg(ih, "stopped", nil))
+	}
+	return empty
+}
+
+// close stops the tracker and waits for its goroutine.
+func (t *rtcTracker) close() {
+	t.stop()
+	<-t.done
+}
+
+func (t *rtcTracker) run(ctx context.Context) {
+	retry := time.Second
+	for {
+		dialer := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+		conn, resp, err := dialer.DialContext(ctx, t.url, nil)
+		if resp != nil && resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		if err == nil {
+			retry = time.Second
+			t.serve(ctx, conn)
+		} else {
+			t.log.Debug("webtorrent tracker unreachable", "err", err, "retry", retry)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retry):
+		}
+		retry = min(2*retry, rtcMaxRetry)
+	}
+}
+
+// serve runs one connection: every torrent is announced at once and then
+// every interval; messages are handled as they come.
+func (t *rtcTracker) serve(ctx context.Context, conn *websocket.Conn) {
+	t.mu.Lock()
+	t.conn = conn
+	for ih := range t.hashes {
+		t.hashes[ih] = false // a new connection: "started" again
+	}
+	t.mu.Unlock()
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		t.read(ctx, conn)
+	}()
+	defer func() {
+		t.mu.Lock()
+		t.conn = nil
+		t.mu.Unlock()
+		_ = conn.Close()
+		<-readerDone
+	}()
+	t.announceAll(ctx, rtcAnnounceNew)
+	for {
+		t.mu.Lock()
+		every := t.interval
+		t.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			t.announceAll(ctx, rtcAnnounceStopped) // say goodbye, best effort
+			return
+		case <-readerDone:
+			return
+		case <-t.kick:
+			t.announceAll(ctx, rtcAnnounceNew)
+		case <-time.After(every):
+			t.announceAll(ctx, rtcAnnounceEvery)
+		}
+	}
+}
+
+// Which torrents announceAll announces.
+type rtcAnnounceWhich int
+
+const (
+	rtcAnnounceNew     rtcAnnounceWhich = iota // those not yet announced on this connection
+	rtcAnnounceEvery                           // all (the interval is up)
+	rtcAnnounceStopped                         // all, with "stopped" and no offer
+)
+
+// announceAll announces torrents, each with one fresh offer unless stopping.
+func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
+	t.pruneOffers()
+	t.mu.Lock()
+	var due []rtcID
+	for ih, announced := range t.hashes {
+		if which != rtcAnnounceNew || !announced {
+			due = append(due, ih)
+		}
+	}
+	t.mu.Unlock()
+	stopping := which == rtcAnnounceStopped
+	for _, ih := range due {
+		event := ""
+		t.mu.Lock()
+		announced, still := t.hashes[ih]
+		if still {
+			t.hashes[ih] = true
+		}
+		t.mu.Unlock()
+		switch {
+		case !still:
+			continue
+		case stopping:
+			event = "stopped"
+		case !announced:
+			event = "started"
+		}
+		var offers []rtcOfferOut
+		if !stopping {
+			offers = t.makeOffer(ctx)
+		}
+		if !t.send(t.announceMsg(ih, event, offers)) {
+			return
+		}
+	}
+}
+
+// makeOffer returns one offer to send, or none when WebRTC set-ups are at
+// their limit (the announce still lets browsers offer to us).
+func (t *rtcTracker) makeOffer(ctx context.Context) []rtcOfferOut {
+	setup, sdp, err := t.peers.offer(ctx)
+	if err != nil {
+		t.log.Debug("no offer in this announce", "err", err)
+		return nil
+	}
+	var id rtcID
+	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
+	t.mu.Lock()
+	t.offers[id] = &rtcOfferSent{setup: setup, sent: time.Now()}
+	t.mu.Unlock()
+	return []rtcOfferOut{{OfferID: id, Offer: rtcSDP{Type: "offer", SDP: sdp}}}
+}
+
+// pruneOffers forgets offers past their timeout (their set-up closed itself).
+func (t *rtcTracker) pruneOffers() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, o := range t.offers {
+		if time.Since(o.sent) > rtcOfferTimeout {
+			delete(t.offers, id)
+		}
+	}
+}
+
+func (t *rtcTracker) announceMsg(ih rtcID, event string, offers []rtcOfferOut) rtcAnnounce {
+	numwant := len(offers)
+	var zero, left int64
+	return rtcAnnounce{
+		Action: "announce", InfoHash: ih, PeerID: t.peerID,
+		NumWant: &numwant, Uploaded: &zero, Downloaded: &zero, Left: &left,
+		Event: event, Offers: offers,
+	}
+}
+
+// send writes m on the current connection; false if there is none or it broke.
+func (t *rtcTracker) send(m rtcAnnounce) bool {
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.log.Error("webtorrent message not encoded", "err", err)
+		return false
+	}
+	t.mu.Lock()
+	conn := t.conn
+	t.mu.Unlock()
+	if conn == nil {
+		return false
+	}
+	t.writeMu.Lock()
+	defer t.writeMu.Unlock()
+	_ = conn.SetWriteDeadline(time.Now().Add(rtcWriteTimeout))
+	if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
+		t.log.Debug("webtorrent tracker write failed", "err", err)
+		_ = conn.Close() // the reader notices and serve reconnects
+		return false
+	}
+	return true
+}
+
+func (t *rtcTracker) read(ctx context.Context, conn *websocket.Conn) {
+	conn.SetReadLimit(1 << 20)
+	for {
+		// No read deadline: the tracker pings, and serve closes conn to stop us.
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m rtcMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.log.Debug("webtorrent tracker message not understood", "err", err)
+			continue
+		}
+		t.handle(ctx, &m)
+	}
+}
+
+func (t *rtcTracker) handle(ctx context.Context, m *rtcMessage) {
+	switch {
+	case m.Failure != "":
+		t.log.Debug("webtorrent tracker refused", "reason", m.Failure)
+	case m.Offer != nil:
+		if !t.tracks(m.InfoHash) || m.PeerID == t.peerID {
+			return
+		}
+		go t.answer(ctx, *m)
+	case m.Answer != nil:
+		t.mu.Lock()
+		o := t.offers[m.OfferID]
+		delete(t.offers, m.OfferID)
+		t.mu.Unlock()
+		if o == nil {
+			return // expired, or not ours
+		}
+		if err := o.setup.accept(m.Answer.SDP); err != nil {
+			t.log.Debug("webtorrent answer refused", "err", err)
+		}
+	case m.Interval != nil:
+		every := time.Duration(*m.Interval * float64(time.Second))
+		t.mu.Lock()
+		t.interval = min(max(every, rtcMinInterval), rtcMaxInterval)
+		t.mu.Unlock()
+	}
+}
+
+func (t *rtcTracker) tracks(ih rtcID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.hashes[ih]
+	return ok
+}
+
+// answer answers a relayed offer through the tracker.
+func (t *rtcTracker) answer(ctx context.Context, m rtcMessage) {
+	sdp, err := t.peers.answer(ctx, m.Offer.SDP)
+	if err != nil {
+		t.log.Debug("webtorrent offer not answered", "err", err)
+		return
+	}
+	to, offerID := m.PeerID, m.OfferID
+	t.send(rtcAnnounce{
+		Action: "announce", InfoHash: m.InfoHash, PeerID: t.peerID,
+		ToPeerID: &to, OfferID: &offerID, Answer: &rtcSDP{Type: "answer", SDP: sdp},
+	})
+}
