@@ -61,7 +61,11 @@ func (t *Tracker) ServeAnnounce(ctx *fasthttp.RequestCtx) {
 	}
 	sc := t.scratch.Get().(*announceScratch)
 	defer t.scratch.Put(sc)
+	if a.event == eventCompleted {
+		t.reg.completed(a.infoHash)
+	}
 	peers4, peers6, counts := t.peers.announce(&a, t.storeTime(t.now()), sc.peers4[:0], sc.peers6[:0])
+	counts.downloaded = t.reg.downloaded(a.infoHash)
 	sc.body = t.appendAnnounceReply(sc.body[:0], counts, peers4, peers6)
 	setBencodeBody(ctx, sc.body)
 }
@@ -116,6 +120,7 @@ func (t *Tracker) ServeScrape(ctx *fasthttp.RequestCtx) {
 	b = append(b, "d5:filesd"...)
 	for _, ih := range known {
 		c := t.peers.counts(ih)
+		c.downloaded = t.reg.downloaded(ih)
 		b = bencodeBytes(b, ih[:])
 		b = append(b, 'd')
 		b = bencodeIntKey(b, "complete", int64(c.complete))

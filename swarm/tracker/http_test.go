@@ -381,5 +381,21 @@ func TestScrape(t *testing.T) {
 		if r := newHTTPClient(t, "", 9).get(t, tt.base+"/tracker/scrape", nil); r.Failure != errScrapeNoHash.Error() {
 			t.Fatalf("empty scrape: %q", r.Failure)
 		}
+
+		// A completion is still counted once everyone has left the swarm.
+		finisher := newHTTPClient(t, "127.0.0.5", 4)
+		finisher.announce(t, tt.base, a, 0, "event=completed")
+		for i, c := range []*httpClient{finisher, newHTTPClient(t, "127.0.0.2", 1), newHTTPClient(t, "127.0.0.3", 2), newHTTPClient(t, "127.0.0.4", 3)} {
+			if r := c.announce(t, tt.base, a, 0, "event=stopped"); r.Failure != "" {
+				t.Fatalf("stop %d: %q", i, r.Failure)
+			}
+		}
+		body = httpScrapeBody(t, tt.base+"/tracker/scrape?"+q(a))
+		if err := trkDecodeBencode(body, &got); err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		if f := got.Files[string(a[:])]; f.Complete != 0 || f.Incomplete != 0 || f.Downloaded != 1 {
+			t.Fatalf("empty swarm a: %+v, want downloaded 1 and nobody", f)
+		}
 	})
 }

@@ -36,12 +36,11 @@ type storeShard struct {
 // target, IPv6 needs 16-byte addresses) and an index from peer key to slot.
 // Removal swaps the last record into the hole, so slices stay dense.
 type swarm struct {
-	v4         []peer4
-	v6         []peer6
-	index      map[uint64]uint32 // peer key → slot (| v6Slot for v6)
-	indexPeak  int               // most entries the index held (Go maps never shrink)
-	seeders    int
-	downloaded int // completed events seen
+	v4        []peer4
+	v6        []peer6
+	index     map[uint64]uint32 // peer key → slot (| v6Slot for v6)
+	indexPeak int               // most entries the index held (Go maps never shrink)
+	seeders   int
 }
 
 // peer4 is 20 bytes: key halves (4-byte aligned to avoid padding), last
@@ -98,7 +97,8 @@ type peerAnnounce struct {
 
 // swarmCounts are the numbers a reply carries.
 type swarmCounts struct {
-	complete, incomplete, downloaded int
+	complete, incomplete int
+	downloaded           uint64 // from the Registry, which outlives swarms
 }
 
 func newPeerStore() *peerStore {
@@ -142,9 +142,6 @@ func (s *peerStore) announce(a *peerAnnounce, now uint32, peers4, peers6 []byte)
 		s.swarmCount.Add(1)
 	}
 	s.upsert(sw, a, now)
-	if a.event == eventCompleted {
-		sw.downloaded++
-	}
 	if a.want > 0 {
 		// Seeders need no seeders; everyone else gets both.
 		got := 0
@@ -172,7 +169,7 @@ func (s *peerStore) counts(ih InfoHash) swarmCounts {
 
 func (sw *swarm) counts() swarmCounts {
 	n := len(sw.v4) + len(sw.v6)
-	return swarmCounts{complete: sw.seeders, incomplete: n - sw.seeders, downloaded: sw.downloaded}
+	return swarmCounts{complete: sw.seeders, incomplete: n - sw.seeders}
 }
 
 func (s *peerStore) upsert(sw *swarm, a *peerAnnounce, now uint32) {

@@ -175,6 +175,12 @@ func (t *Tracker) PeerCap(numwant int) int {
 // SocketInterval is the WebSocket announce interval.
 func (t *Tracker) SocketInterval() time.Duration { return t.cfg.SocketInterval }
 
+// Completed counts a "completed" event of a known torrent (Admitter).
+func (t *Tracker) Completed(ih InfoHash) { t.reg.completed(ih) }
+
+// Downloaded is the completions ih has seen over both protocols (Admitter).
+func (t *Tracker) Downloaded(ih InfoHash) uint64 { return t.reg.downloaded(ih) }
+
 // Stats returns a snapshot of the counters.
 func (t *Tracker) Stats() Stats {
 	return Stats{

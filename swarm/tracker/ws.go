@@ -27,6 +27,10 @@ type Admitter interface {
 	SocketInterval() time.Duration
 	// P2PEnabled gates answers, which are relayed without a rate-limit charge.
 	P2PEnabled() bool
+	// Completed counts a "completed" event of ih; Downloaded reads that
+	// count, which both protocols share and which outlives the swarm.
+	Completed(ih InfoHash)
+	Downloaded(ih InfoHash) uint64
 }
 
 // SocketConfig bounds what one WebSocket client may cost. Zero fields take defaults.
@@ -113,8 +117,8 @@ type SocketStats struct {
 //     that is not a JSON object (1007).
 //   - Scrape answers only when SocketConfig.Scrape is set (the same switch
 //     as HTTP scrape), only for admitted (known) info hashes, and only
-//     counts: complete, incomplete, and downloaded ("completed" events seen
-//     while the swarm has lived). A scrape without info_hash is refused
+//     counts: complete, incomplete, and downloaded ("completed" events seen,
+//     over HTTP and WebSocket, since the torrent was registered). A scrape without info_hash is refused
 //     rather than listing every torrent.
 //   - A client that does not drain its messages (send queue full) or
 //     answer pings within PongTimeout is disconnected; relays never wait.

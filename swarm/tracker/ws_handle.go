@@ -71,9 +71,12 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 		return c.refuse("announce", errTooManySwarms, ih)
 	}
 	want := min(len(req.Offers), srv.cfg.MaxOffers, srv.admit.PeerCap(req.NumWant))
-	counts, targets, err := srv.swarms.join(ih, &req.PeerID, c, req.Seeder, req.Event == wsEventCompleted, srv.now().UnixNano(), want, c.targets[:0])
+	counts, targets, err := srv.swarms.join(ih, &req.PeerID, c, req.Seeder, srv.now().UnixNano(), want, c.targets[:0])
 	if err != nil {
 		return c.refuse("announce", err, ih)
+	}
+	if req.Event == wsEventCompleted {
+		srv.admit.Completed(*ih)
 	}
 	c.joined[*ih] = req.PeerID
 	// Relay first, then reply: once a client has its reply, its offers are
@@ -133,6 +136,7 @@ func (c *wsSocket) scrape(req *wsRequest) bool {
 			return c.refuse("scrape", err, ih)
 		}
 		counts[i] = srv.swarms.counts(ih)
+		counts[i].Downloaded = srv.admit.Downloaded(*ih)
 	}
 	return c.enqueue(appendScrapeReply(nil, req.InfoHashes, counts))
 }

@@ -29,14 +29,13 @@ type wsMember struct {
 // wsSwarm keeps members in a slice (for uniform random sampling in place)
 // plus an index by peer id (for answers and removal).
 type wsSwarm struct {
-	members    []wsMember
-	index      map[PeerID]int
-	seeders    int
-	downloaded uint64
+	members []wsMember
+	index   map[PeerID]int
+	seeders int
 }
 
 func (sw *wsSwarm) counts() wsCounts {
-	return wsCounts{Complete: sw.seeders, Incomplete: len(sw.members) - sw.seeders, Downloaded: sw.downloaded}
+	return wsCounts{Complete: sw.seeders, Incomplete: len(sw.members) - sw.seeders}
 }
 
 func (sw *wsSwarm) swap(i, j int) {
@@ -79,9 +78,9 @@ func newWSSwarms() *wsSwarms {
 
 func (s *wsSwarms) shard(ih *InfoHash) *wsShard { return &s.shards[int(ih[0])%wsShardCount] }
 
-// join adds or refreshes (ih, id) for sock, records a completion, and picks
-// up to want other members at random into targets (reused by the caller).
-func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder, completed bool, now int64, want int, targets []*wsSocket) (wsCounts, []*wsSocket, error) {
+// join adds or refreshes (ih, id) for sock and picks up to want other
+// members at random into targets (reused by the caller).
+func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder bool, now int64, want int, targets []*wsSocket) (wsCounts, []*wsSocket, error) {
 	sh := s.shard(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -110,9 +109,6 @@ func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder, comple
 				sw.seeders--
 			}
 		}
-	}
-	if completed {
-		sw.downloaded++
 	}
 	// Partial Fisher–Yates in place: the members' order carries no meaning, so
 	// shuffling the prefix picks a uniform sample without copying the swarm.
@@ -143,7 +139,7 @@ func (s *wsSwarms) leave(ih *InfoHash, id *PeerID, sock *wsSocket) wsCounts {
 	}
 	if len(sw.members) == 0 {
 		delete(sh.swarms, *ih)
-		return wsCounts{Downloaded: sw.downloaded}
+		return wsCounts{}
 	}
 	return sw.counts()
 }

@@ -177,6 +177,14 @@ func TestSocketScrape(t *testing.T) {
 	if files := s.read()["files"].(map[string]any); len(files) != 1 {
 		t.Fatalf("single-hash scrape: %v", files)
 	}
+	// Once both have left, the swarm is gone but its completion is not.
+	a.expectReply(a.announce(wsHashA, wsID(1, 1), map[string]any{"event": "stopped"}), wsHashA)
+	b.expectReply(b.announce(wsHashA, wsID(2, 2), map[string]any{"event": "stopped"}), wsHashA)
+	s.send(map[string]any{"action": "scrape", "info_hash": wsBinStr(wsHashA)})
+	fa = s.read()["files"].(map[string]any)[wsBinStr(wsHashA)].(map[string]any)
+	if fa["complete"] != 0.0 || fa["incomplete"] != 0.0 || fa["downloaded"] != 1.0 {
+		t.Fatalf("counts for A after everyone left: %v", fa)
+	}
 	s.send(map[string]any{"action": "scrape", "info_hash": wsBinStr(wsID(9, 9))})
 	s.expectFailure(ErrUnknownTorrent.Error())
 	s.send(map[string]any{"action": "scrape"})
