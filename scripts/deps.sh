@@ -8,11 +8,13 @@ declare -A pkg=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [aria2c]=aria2
   [mktorrent]=mktorrent [nginx]=nginx-light [wrk]=wrk
   [qbittorrent-nox]=qbittorrent-nox [opentracker]=opentracker
+  [chromium]=chromium [node]=nodejs [npm]=npm
 )
 
-# What the tests drive: ffmpeg for media, and real BitTorrent clients and
-# a reference tracker for the swarm.
-need=(ffmpeg ffprobe aria2c qbittorrent-nox opentracker "$@")
+# What the tests drive: ffmpeg for media, real BitTorrent clients and a
+# reference tracker for the swarm, and a browser (Chromium, driven from
+# node) for WebTorrent.
+need=(ffmpeg ffprobe aria2c qbittorrent-nox opentracker chromium node npm "$@")
 missing=()
 for cmd in "${need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pkg[$cmd]:-$cmd}")
