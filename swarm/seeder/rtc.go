@@ -55,6 +55,10 @@ type rtcPeers struct {
 func newRTCPeers(ctx context.Context, iceURLs []string, logger *slog.Logger) *rtcPeers {
 	var se webrtc.SettingEngine
 	se.DetachDataChannels()
+	// Writes wait while the association's send queue is full, as on TCP:
+	// a slow browser holds back the torrent client's writer instead of
+	// growing an unbounded buffer in the node.
+	se.EnableDataChannelBlockWrite(true)
 	cfg := webrtc.Configuration{}
 	if len(iceURLs) > 0 {
 		cfg.ICEServers = []webrtc.ICEServer{{URLs: iceURLs}}
