@@ -60,7 +60,14 @@ type Queue struct {
 	OnFailed func(ctx context.Context, j Job, err error)
 	// MaxAttempts overrides DefaultMaxAttempts when > 0 (set before Run).
 	MaxAttempts int
+	// KeepDone is how long a finished job's record is kept before Run
+	// deletes it: DefaultKeepDone when 0, forever when negative. Failed
+	// jobs are kept: their errors are what an admin looks for.
+	KeepDone time.Duration
 }
+
+// DefaultKeepDone is how long records of jobs that succeeded are kept.
+const DefaultKeepDone = 30 * 24 * time.Hour
 
 // NewQueue returns the queue stored in c's database.
 func NewQueue(c *Catalog, logger *slog.Logger) *Queue {
@@ -155,6 +162,9 @@ func (q *Queue) Run(ctx context.Context, workers int, handle func(ctx context.Co
 	if err := q.recoverInterrupted(ctx); err != nil {
 		return err
 	}
+	if err := q.pruneDone(ctx); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() { q.work(ctx, handle) })
@@ -206,6 +216,54 @@ func (q *Queue) recoverInterrupted(ctx context.Context) error {
 		if q.OnFailed != nil {
 			q.OnFailed(ctx, j, errors.New(j.Error))
 		}
+	}
+	return nil
+}
+
+// pruneDone deletes the records of jobs that succeeded longer than
+// KeepDone ago, so that the catalogue does not grow with every upload.
+func (q *Queue) pruneDone(ctx context.Context) error {
+	keep := q.KeepDone
+	if keep == 0 {
+		keep = DefaultKeepDone
+	}
+	if keep < 0 {
+		return nil
+	}
+	before := time.Now().Add(-keep)
+	var old []int64
+	err := q.c.db.View(func(txn *badger.Txn) error {
+		done, err := jobsInState(txn, JobDone)
+		for _, j := range done {
+			if j.UpdatedAt.Before(before) {
+				old = append(old, j.ID)
+			}
+		}
+		return err
+	})
+	// Deleted in batches: one transaction has a size limit.
+	const batch = 1000
+	pruned := 0
+	for len(old) > 0 && err == nil {
+		n := min(batch, len(old))
+		err = q.c.update(ctx, func(txn *badger.Txn) error {
+			for _, id := range old[:n] {
+				if err := txn.Delete(idKey(prefixJob, id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			pruned += n
+			old = old[n:]
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("queue: prune finished jobs: %w", err)
+	}
+	if pruned > 0 {
+		q.logger.Info("finished jobs pruned", "count", pruned, "older than", keep)
 	}
 	return nil
 }

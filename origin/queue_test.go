@@ -248,3 +248,38 @@ func TestQueueSingleRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQueuePrunesOldFinishedJobs: Run deletes records of jobs that
+// succeeded long ago (more than one transaction's worth), keeps recent
+// ones and every failure.
+func TestQueuePrunesOldFinishedJobs(t *testing.T) {
+	ctx := context.Background()
+	c := openTestCatalog(t, t.TempDir())
+	q := NewQueue(c, testLogger(t))
+	q.KeepDone = 24 * time.Hour
+	long := time.Now().Add(-48 * time.Hour).UTC()
+	const oldDone = 2500
+	put := func(id int64, state string, at time.Time) {
+		t.Helper()
+		err := c.update(ctx, func(txn *badger.Txn) error {
+			return putJob(txn, Job{ID: id, VideoID: id, Kind: JobTranscode, State: state, CreatedAt: at, UpdatedAt: at})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id := int64(1); id <= oldDone; id++ {
+		put(id, JobDone, long)
+	}
+	put(oldDone+1, JobFailed, long)     // old failure: kept
+	put(oldDone+2, JobDone, time.Now()) // recent success: kept
+	stop := startRun(t, q, 1, func(context.Context, Job) error { return nil })
+	waitFor(t, "old jobs pruned", func() bool { return len(jobStates(t, q)) == 2 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	jobs := jobStates(t, q)
+	if jobs[oldDone+1].State != JobFailed || jobs[oldDone+2].State != JobDone {
+		t.Fatalf("kept %+v, want the old failure and the recent success", jobs)
+	}
+}
