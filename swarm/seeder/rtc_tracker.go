@@ -249,7 +249,18 @@ func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
 	}
 	t.mu.Unlock()
 	stopping := which == rtcAnnounceStopped
-	for _, ih := range due {
+	// Offers are made side by side: gathering candidates may wait seconds
+	// on a STUN server. At most rtcMaxOffers can be pending, so only that
+	// many announces of a round carry one.
+	offers := make([][]rtcOfferOut, len(due))
+	if !stopping {
+		var wg sync.WaitGroup
+		for i := range min(len(due), rtcMaxOffers) {
+			wg.Go(func() { offers[i] = t.makeOffer(ctx) })
+		}
+		wg.Wait()
+	}
+	for i, ih := range due {
 		event := ""
 		t.mu.Lock()
 		announced, still := t.hashes[ih]
@@ -265,11 +276,7 @@ func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
 		case !announced:
 			event = "started"
 		}
-		var offers []rtcOfferOut
-		if !stopping {
-			offers = t.makeOffer(ctx)
-		}
-		if !t.send(t.announceMsg(ih, event, offers)) {
+		if !t.send(t.announceMsg(ih, event, offers[i])) {
 			return
 		}
 	}
