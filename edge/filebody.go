@@ -13,8 +13,9 @@ import (
 // sendfile(2): the bytes never enter user space. fasthttp closes the body
 // after writing it (or when the response is reset), which closes the file.
 type sectionBody struct {
-	file fileFD
-	lr   io.LimitedReader
+	file   fileFD
+	lr     io.LimitedReader
+	uncork func() // set when the response's socket was corked for it
 }
 
 // newSectionBody takes ownership of fd; on error fd is closed.
@@ -32,9 +33,23 @@ func newSectionBody(fd int, r ByteRange) (*sectionBody, error) {
 
 func (b *sectionBody) Read(p []byte) (int, error) { return b.lr.Read(p) }
 
-func (b *sectionBody) WriteTo(w io.Writer) (int64, error) { return copySection(w, &b.lr) }
+func (b *sectionBody) WriteTo(w io.Writer) (int64, error) {
+	n, err := copySection(w, &b.lr)
+	b.release()
+	return n, err
+}
 
-func (b *sectionBody) Close() error { return b.file.close() }
+func (b *sectionBody) Close() error {
+	b.release()
+	return b.file.close()
+}
+
+func (b *sectionBody) release() {
+	if b.uncork != nil {
+		b.uncork()
+		b.uncork = nil
+	}
+}
 
 // copySection copies lr to w, through w's ReadFrom when it has one (the
 // sendfile path).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"syscall"
 	"unsafe"
@@ -251,3 +252,28 @@ func (r *rawFD) Write(fn func(fd uintptr) bool) error {
 }
 
 func closeFD(fd int) { _ = syscall.Close(fd) }
+
+// cork holds back partial TCP segments on conn (TCP_CORK) until the
+// returned func is called: the response's headers, written before the
+// body's sendfile, then leave in the same segments as its first bytes
+// instead of a small segment of their own. A no-op for other conns.
+func cork(conn net.Conn) (uncork func()) {
+	tcp, ok := conn.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := tcp.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	set := func(on int) (err error) {
+		cerr := rc.Control(func(fd uintptr) {
+			err = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CORK, on)
+		})
+		return errors.Join(cerr, err)
+	}
+	if set(1) != nil {
+		return nil
+	}
+	return func() { _ = set(0) }
+}

@@ -249,6 +249,7 @@ func (s *FileServer) sendSection(ctx *fasthttp.RequestCtx, fd int, r ByteRange, 
 		fail(ctx, fasthttp.StatusServiceUnavailable)
 		return
 	}
+	body.uncork = cork(ctx.Conn())
 	ctx.Response.SetBodyStream(body, int(r.Length))
 }
 
