@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"path/filepath"
 
 	"github.com/valyala/fasthttp"
@@ -24,17 +26,22 @@ func (n *Node) startSwarm(ctx context.Context) error {
 	reg := tracker.NewRegistry()
 	tcfg := n.cfg.Tracker
 	tcfg.Logger = n.logger.With("component", "tracker")
+	// The seeder announces every torrent of the node: a fresh secret tells
+	// the tracker those announces are its own, not a scanner's.
+	tcfg.InternalToken = rand.Text()
 	n.tracker = tracker.New(tcfg, reg)
 	n.tracker.SetP2P(n.P2PEnabled())
 	n.socket = tracker.NewSocketServer(n.tracker, tracker.SocketConfig{Scrape: tcfg.Scrape, Logger: tcfg.Logger})
 	if !n.cfg.NoSeed {
 		s, err := seeder.New(ctx, seeder.Config{
-			ListenAddr:    n.cfg.SeedAddr,
-			ListenPort:    n.cfg.SeedPort,
-			UploadRate:    n.cfg.UploadRate,
-			DisableWebRTC: n.cfg.NoWebRTC,
-			Completion:    n.catalog.KV("pieces"),
-			Logger:        n.logger,
+			ListenAddr:         n.cfg.SeedAddr,
+			ListenPort:         n.cfg.SeedPort,
+			UploadRate:         n.cfg.UploadRate,
+			DisableWebRTC:      n.cfg.NoWebRTC,
+			TrackerHeader:      http.Header{tracker.InternalHeader: {tcfg.InternalToken}},
+			TrackerHeaderHosts: []string{n.urls.Host()},
+			Completion:         n.catalog.KV("pieces"),
+			Logger:             n.logger,
 		})
 		if err != nil {
 			return fmt.Errorf("seeder: %w", err)

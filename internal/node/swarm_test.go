@@ -298,3 +298,24 @@ func TestTrackerPrivacyLimitsThroughNode(t *testing.T) {
 		t.Errorf("scanner raised no alarm: %+v", st.HTTP)
 	}
 }
+
+// TestSeederNotLimitedByItsOwnTracker: the seeder announces every torrent
+// of the node at once, over HTTP and WebSocket, which from a stranger
+// would be rate limited and taken for a scan; the node's secret header
+// exempts it, so even under limits this strict it joins every swarm.
+func TestSeederNotLimitedByItsOwnTracker(t *testing.T) {
+	n := startNode(t, Config{Tracker: tracker.Config{Rate: 1e-9, Burst: 1, AlarmDistinct: 1, AlarmBlock: time.Hour}})
+	rungs := n.publishForSwarm(t, testmedia.Clip{Width: 640, Height: 360, Seconds: 2}) // waits for both trackers
+	if len(rungs) < 2 {
+		t.Fatalf("want two rungs, got %d", len(rungs))
+	}
+	if st := n.adminStats(t); st.HTTP.RateLimited != 0 || st.HTTP.Alarms != 0 || st.HTTP.Blocked != 0 {
+		t.Fatalf("the seeder was limited by its own tracker: %+v", st.HTTP)
+	}
+	// The limits still hold for everyone else on the same address.
+	viewer := netip.MustParseAddr("127.0.0.1")
+	n.httpAnnounce(t, viewer, rungs[0].ih, testPeerID(1), 6881, 5)
+	if r := n.httpAnnounce(t, viewer, rungs[1].ih, testPeerID(1), 6881, 5); r.FailureReason == "" {
+		t.Fatal("a viewer on the seeder's address was not limited")
+	}
+}

@@ -25,6 +25,7 @@ var errShape = errors.New("want http(s)://host[:port][/path] without query or fr
 type URLs struct {
 	base string // scheme://host[:port][/prefix], no trailing slash
 	ws   string // the same with ws:// or wss://
+	host string // host[:port]
 }
 
 // New parses the node's public base URL.
@@ -45,8 +46,11 @@ func New(public string) (URLs, error) {
 	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return URLs{}, fmt.Errorf("public url %q: %w", public, errShape)
 	}
-	return URLs{base: u.String(), ws: ws.String()}, nil
+	return URLs{base: u.String(), ws: ws.String(), host: u.Host}, nil
 }
+
+// Host is the public URL's host[:port], as it appears in every URL here.
+func (u URLs) Host() string { return u.host }
 
 // Base is the public base URL without a trailing slash.
 func (u URLs) Base() string { return u.base }

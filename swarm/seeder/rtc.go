@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,7 +271,11 @@ func (s *Seeder) rtcAdd(ih metainfo.Hash, mi *metainfo.MetaInfo) {
 	for u := range urls {
 		t := s.rtcTrackers[u]
 		if t == nil {
-			t = newRTCTracker(s.rtc.ctx, u, s.rtc, rtcID(s.client.PeerID()), s.log)
+			var header http.Header
+			if pu, err := url.Parse(u); err == nil && s.rtcOwn(pu) {
+				header = s.rtcHeader
+			}
+			t = newRTCTracker(s.rtc.ctx, u, header, s.rtc, rtcID(s.client.PeerID()), s.log)
 			s.rtcTrackers[u] = t
 		}
 		t.add(rtcID(ih))

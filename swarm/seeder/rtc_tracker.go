@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -98,6 +99,7 @@ type rtcMessage struct {
 // tracker relays. It reconnects until stopped.
 type rtcTracker struct {
 	url    string
+	header http.Header // sent with the WebSocket upgrade
 	peers  *rtcPeers
 	peerID rtcID
 	log    *slog.Logger
@@ -118,10 +120,10 @@ type rtcOfferSent struct {
 	sent  time.Time
 }
 
-func newRTCTracker(ctx context.Context, url string, peers *rtcPeers, peerID rtcID, logger *slog.Logger) *rtcTracker {
+func newRTCTracker(ctx context.Context, url string, header http.Header, peers *rtcPeers, peerID rtcID, logger *slog.Logger) *rtcTracker {
 	ctx, stop := context.WithCancel(ctx)
 	t := &rtcTracker{
-		url: url, peers: peers, peerID: peerID, log: logger.With("tracker", url),
+		url: url, header: header, peers: peers, peerID: peerID, log: logger.With("tracker", url),
 		stop: stop, done: make(chan struct{}), kick: make(chan struct{}, 1),
 		hashes: make(map[rtcID]bool), offers: make(map[rtcID]*rtcOfferSent), interval: rtcDefaultInterval,
 	}
@@ -169,7 +171,7 @@ func (t *rtcTracker) run(ctx context.Context) {
 	retry := time.Second
 	for {
 		dialer := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-		conn, resp, err := dialer.DialContext(ctx, t.url, nil)
+		conn, resp, err := dialer.DialContext(ctx, t.url, t.header)
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close()
 		}

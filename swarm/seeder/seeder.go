@@ -22,8 +22,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -58,6 +61,12 @@ type Config struct {
 	// ICEServers are STUN/TURN URLs for WebRTC; none by default, which is
 	// enough on loopback and LANs.
 	ICEServers []string
+	// TrackerHeader is added to every announce, HTTP and WebSocket, sent
+	// to a tracker whose URL host (host[:port] as in the URL) is in
+	// TrackerHeaderHosts: the node's own tracker, which it tells that the
+	// announces are its seeder's. Never sent to other trackers.
+	TrackerHeader      http.Header
+	TrackerHeaderHosts []string
 	// Completion persists piece completion (required).
 	Completion KV
 	// StateDir is the client's private working directory; "" makes a
@@ -81,6 +90,8 @@ type Seeder struct {
 	rtcStop     context.CancelFunc
 	rtcMu       sync.Mutex
 	rtcTrackers map[string]*rtcTracker // WebSocket trackers by URL
+	rtcHeader   http.Header            // Config.TrackerHeader, for rtcOwn's trackers
+	rtcOwn      func(*url.URL) bool
 
 	bytesVerified atomic.Int64
 	closeOnce     sync.Once
@@ -130,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*Seeder, error) {
 	if !cfg.DisableWebRTC {
 		rtcCtx, stop := context.WithCancel(context.Background())
 		s.rtc, s.rtcStop = newRTCPeers(rtcCtx, cfg.ICEServers, logger), stop
+		s.rtcHeader, s.rtcOwn = cfg.TrackerHeader, ownTrackers(cfg)
 		s.rtcTrackers = make(map[string]*rtcTracker)
 		s.client.AddListener(s.rtc.listener)
 	}
@@ -153,6 +165,17 @@ func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, logger *slog.
 	cc.NoDefaultPortForwarding = true
 	cc.ListenPort = cfg.ListenPort
 	cc.Slogger = logger
+	if len(cfg.TrackerHeader) > 0 {
+		own := ownTrackers(cfg)
+		cc.HttpRequestDirector = func(req *http.Request) error {
+			if own(req.URL) {
+				for k, v := range cfg.TrackerHeader {
+					req.Header[k] = v
+				}
+			}
+			return nil
+		}
+	}
 	if cfg.UploadRate > 0 {
 		cc.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadRate), uploadBurst)
 	}
@@ -170,6 +193,15 @@ func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, logger *slog.
 		}
 	}
 	return cc, nil
+}
+
+// ownTrackers reports whether a tracker URL is one TrackerHeader goes to.
+func ownTrackers(cfg Config) func(*url.URL) bool {
+	hosts := map[string]bool{}
+	for _, h := range cfg.TrackerHeaderHosts {
+		hosts[strings.ToLower(h)] = true
+	}
+	return func(u *url.URL) bool { return u != nil && hosts[strings.ToLower(u.Host)] }
 }
 
 // Addrs returns the addresses the client listens on (TCP and UDP for uTP).

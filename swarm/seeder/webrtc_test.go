@@ -44,6 +44,8 @@ type stubTrackers struct {
 	httpAnnounces atomic.Int64
 	wsConns       atomic.Int64
 	wsAnnounces   chan wsAnnounce
+	// The X-Test-Secret header of the latest HTTP announce and WebSocket upgrade.
+	httpSecret, wsSecret atomic.Value
 }
 
 func startStubTrackers(t *testing.T) (*stubTrackers, string) {
@@ -52,10 +54,12 @@ func startStubTrackers(t *testing.T) (*stubTrackers, string) {
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/tracker/announce", func(w http.ResponseWriter, r *http.Request) {
+		st.httpSecret.Store(r.Header.Get("X-Test-Secret"))
 		st.httpAnnounces.Add(1)
 		w.Write([]byte("d8:intervali1800e5:peers0:e"))
 	})
 	mux.HandleFunc("/tracker/socket", func(w http.ResponseWriter, r *http.Request) {
+		st.wsSecret.Store(r.Header.Get("X-Test-Secret"))
 		st.wsConns.Add(1)
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
@@ -175,5 +179,39 @@ func TestDisableWebRTCSkipsWebSocketTracker(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // grace for a (wrong) ws dial started alongside
 	if n := trackers.wsConns.Load(); n != 0 {
 		t.Errorf("WebRTC disabled, yet %d WebSocket tracker connections", n)
+	}
+}
+
+// TestTrackerHeaderOnlyToOwnTrackers: the node's secret header goes with
+// announces to its own tracker, HTTP and WebSocket, and never to another
+// tracker named in the same torrent.
+func TestTrackerHeaderOnlyToOwnTrackers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	own, ownHost := startStubTrackers(t)
+	other, otherHost := startStubTrackers(t)
+	p := publish(t, "uuid-240-fragmented.mp4", 300_000, 11, [][]string{
+		{"http://" + ownHost + "/tracker/announce"}, {"ws://" + ownHost + "/tracker/socket"},
+		{"http://" + otherHost + "/tracker/announce"}, {"ws://" + otherHost + "/tracker/socket"},
+	}, nil)
+	s := startSeeder(t, Config{TrackerHeader: http.Header{"X-Test-Secret": {"s3cret"}}, TrackerHeaderHosts: []string{ownHost}})
+	if _, err := s.Seed(ctx, p.torrentPath, p.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*stubTrackers{own, other} {
+		for st.httpAnnounces.Load() == 0 || st.wsConns.Load() == 0 {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("announces: own %d/%d, other %d/%d", own.httpAnnounces.Load(), own.wsConns.Load(),
+					other.httpAnnounces.Load(), other.wsConns.Load())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	if own.httpSecret.Load() != "s3cret" || own.wsSecret.Load() != "s3cret" {
+		t.Errorf("own tracker got %q (HTTP) and %q (WebSocket), want the secret", own.httpSecret.Load(), own.wsSecret.Load())
+	}
+	if other.httpSecret.Load() != "" || other.wsSecret.Load() != "" {
+		t.Errorf("another tracker got the secret: %q (HTTP), %q (WebSocket)", other.httpSecret.Load(), other.wsSecret.Load())
 	}
 }

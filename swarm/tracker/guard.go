@@ -1,9 +1,13 @@
 package tracker
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/netip"
 )
+
+// InternalHeader carries Config.InternalToken on the node's own requests.
+const InternalHeader = "X-Peeredge-Internal"
 
 // Admission errors. Their texts are shown to clients as "failure reason".
 var (
@@ -20,6 +24,26 @@ var (
 func (t *Tracker) Admit(addr netip.Addr, ih InfoHash) error {
 	if err := t.admit(addr, ih); err != nil {
 		return err
+	}
+	t.stats.announces.Add(1)
+	return nil
+}
+
+// IsInternal reports whether token (an InternalHeader value) is the node's
+// own token.
+func (t *Tracker) IsInternal(token []byte) bool {
+	want := t.cfg.InternalToken
+	return want != "" && subtle.ConstantTimeCompare(token, []byte(want)) == 1
+}
+
+// AdmitInternal is Admit for the node's own requests (IsInternal): the P2P
+// switch and known torrents apply, the rate limit and the alarm do not.
+func (t *Tracker) AdmitInternal(ih InfoHash) error {
+	switch {
+	case !t.p2p.Load():
+		return t.refuse(ErrP2PDisabled)
+	case !t.reg.Known(ih):
+		return t.refuse(ErrUnknownTorrent)
 	}
 	t.stats.announces.Add(1)
 	return nil

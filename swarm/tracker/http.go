@@ -42,7 +42,12 @@ func (t *Tracker) ServeAnnounce(ctx *fasthttp.RequestCtx) {
 		writeHTTPFailure(ctx, httpError("cannot tell your address"))
 		return
 	}
-	if err := t.Admit(addr, req.infoHash); err != nil {
+	if t.IsInternal(ctx.Request.Header.Peek(InternalHeader)) {
+		err = t.AdmitInternal(req.infoHash)
+	} else {
+		err = t.Admit(addr, req.infoHash)
+	}
+	if err != nil {
 		writeHTTPFailure(ctx, err)
 		return
 	}

@@ -38,6 +38,11 @@ type Config struct {
 	// TrustedProxies: X-Forwarded-For is used only when the direct peer is
 	// in one of these.
 	TrustedProxies []netip.Prefix
+	// InternalToken, when set, marks requests that carry it in the
+	// InternalHeader header as the node's own (its seeder announcing
+	// every torrent): they skip the rate limit and the alarm, which are
+	// about strangers. The node makes a random one at each start.
+	InternalToken string
 	// Scrape enables BEP 48 scrape; off by default because it tells anyone
 	// how many people watch a video.
 	Scrape bool

@@ -19,6 +19,11 @@ import (
 type Admitter interface {
 	// Admit refuses an announce or scrape of ih from addr with a user-facing error.
 	Admit(addr netip.Addr, ih InfoHash) error
+	// IsInternal tells the node's own sockets by their InternalHeader
+	// value; AdmitInternal admits their announces without the limits
+	// meant for strangers.
+	IsInternal(token []byte) bool
+	AdmitInternal(ih InfoHash) error
 	// ClientAddr picks the client's address given the peer's and X-Forwarded-For.
 	ClientAddr(remote netip.Addr, xForwardedFor []byte) netip.Addr
 	// PeerCap caps a numwant (0 = absent) to the tracker's peer limit.
@@ -175,8 +180,10 @@ func (s *SocketServer) Serve(ctx *fasthttp.RequestCtx) {
 	// The request is recycled once the handler returns: read what we need now.
 	remote := remoteAddr(ctx.RemoteAddr())
 	addr := s.admit.ClientAddr(remote, ctx.Request.Header.Peek("X-Forwarded-For"))
+	internal := s.admit.IsInternal(ctx.Request.Header.Peek(InternalHeader))
 	err := s.upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
 		sock := newWSSocket(s, conn, addr)
+		sock.internal = internal
 		if !s.register(sock) {
 			_ = conn.Close()
 			return

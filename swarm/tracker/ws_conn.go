@@ -20,6 +20,9 @@ type wsSocket struct {
 	srv  *SocketServer
 	conn *websocket.Conn
 	addr netip.Addr
+	// internal: the node's own socket (its seeder), admitted without the
+	// rate limit and alarm (Admitter.IsInternal).
+	internal bool
 
 	out    wsOutbox
 	wake   chan struct{} // a token when out went from empty to not, or ended

@@ -35,6 +35,13 @@ func (c *wsSocket) handle(data []byte) bool {
 	}
 }
 
+func (c *wsSocket) admit(ih *InfoHash) error {
+	if c.internal {
+		return c.srv.admit.AdmitInternal(*ih)
+	}
+	return c.srv.admit.Admit(c.addr, *ih)
+}
+
 func (c *wsSocket) refuse(action string, err error, ih *InfoHash) bool {
 	c.srv.refused.Add(1)
 	return c.enqueue(appendFailure(nil, action, err.Error(), ih))
@@ -53,7 +60,7 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 		c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, counts)
 		return c.enqueue(c.scratch)
 	}
-	if err := srv.admit.Admit(c.addr, *ih); err != nil {
+	if err := c.admit(ih); err != nil {
 		return c.refuse("announce", err, ih)
 	}
 	srv.announces.Add(1)
@@ -132,7 +139,7 @@ func (c *wsSocket) scrape(req *wsRequest) bool {
 	counts := make([]wsCounts, len(req.InfoHashes))
 	for i := range req.InfoHashes {
 		ih := &req.InfoHashes[i]
-		if err := srv.admit.Admit(c.addr, *ih); err != nil {
+		if err := c.admit(ih); err != nil {
 			return c.refuse("scrape", err, ih)
 		}
 		counts[i] = srv.swarms.counts(ih)

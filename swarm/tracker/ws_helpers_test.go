@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,13 @@ type wsClient struct {
 
 func (h *wsHarness) dial(t testing.TB) *wsClient {
 	t.Helper()
-	conn, resp, err := websocket.DefaultDialer.Dial(h.url, nil)
+	return h.dialWith(t, nil)
+}
+
+// dialWith dials with extra request headers.
+func (h *wsHarness) dialWith(t testing.TB, header http.Header) *wsClient {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial(h.url, header)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
