@@ -347,8 +347,25 @@ func (t *rtcTracker) send(m rtcAnnounce) bool {
 
 func (t *rtcTracker) read(ctx context.Context, conn *websocket.Conn) {
 	conn.SetReadLimit(1 << 20)
+	// A tracker answers every announce (so speaks at least once an
+	// interval) and may ping; silence for two intervals means a dead
+	// connection the kernel has not noticed: drop it and reconnect.
+	extend := func() {
+		t.mu.Lock()
+		every := t.interval
+		t.mu.Unlock()
+		_ = conn.SetReadDeadline(time.Now().Add(2*every + 30*time.Second))
+	}
+	conn.SetPingHandler(func(data string) error {
+		extend()
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(rtcWriteTimeout))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
 	for {
-		// No read deadline: the tracker pings, and serve closes conn to stop us.
+		extend()
 		_, data, err := conn.ReadMessage()
 		if err != nil {
 			return

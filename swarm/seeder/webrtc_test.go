@@ -215,3 +215,40 @@ func TestTrackerHeaderOnlyToOwnTrackers(t *testing.T) {
 		t.Errorf("another tracker got the secret: %q (HTTP), %q (WebSocket)", other.httpSecret.Load(), other.wsSecret.Load())
 	}
 }
+
+// TestWebSocketTrackerReconnects: when the tracker drops the connection,
+// the seeder dials again and announces its torrents as started anew.
+func TestWebSocketTrackerReconnects(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	announces := make(chan wsAnnounce, 16)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close() // after the first message: the seeder must come back
+		var a wsAnnounce
+		if c.ReadJSON(&a) == nil {
+			announces <- a
+		}
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	p := publish(t, "uuid-240-fragmented.mp4", 300_000, 12, [][]string{{"ws://" + host + "/tracker/socket"}}, nil)
+	s := startSeeder(t, Config{})
+	if _, err := s.Seed(ctx, p.torrentPath, p.dataDir); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		select {
+		case a := <-announces:
+			if a.Event != "started" || string(jsonBinary(a.InfoHash)) != string(p.ih.Bytes()) {
+				t.Fatalf("connection %d: announce %+v, want started for %s", i+1, a, p.ih)
+			}
+		case <-ctx.Done():
+			t.Fatalf("connection %d: no announce: %v", i+1, ctx.Err())
+		}
+	}
+}
