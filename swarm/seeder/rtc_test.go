@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/datachannel"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/peeredge/peeredge/internal/netns"
@@ -193,4 +194,116 @@ func FuzzRTCMessage(f *testing.F) {
 			t.Fatalf("id %x encoded %s decoded %x, %v", id, enc, back, err)
 		}
 	})
+}
+
+// detachedPair connects two pion peer connections over loopback (allowed
+// here, unlike in anacrolix's engine) and returns both ends of one
+// detached data channel: local is what rtcConn wraps.
+func detachedPair(t *testing.T) (local, remote datachannel.ReadWriteCloserDeadliner) {
+	t.Helper()
+	var se webrtc.SettingEngine
+	se.DetachDataChannels()
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	newPC := func() *webrtc.PeerConnection {
+		pc, err := api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pc.Close() })
+		return pc
+	}
+	a, b := newPC(), newPC()
+	type end struct {
+		rw  datachannel.ReadWriteCloserDeadliner
+		err error
+	}
+	aEnd, bEnd := make(chan end, 1), make(chan end, 1)
+	ch, err := a.CreateDataChannel("test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.OnOpen(func() { rw, err := ch.DetachWithDeadline(); aEnd <- end{rw, err} })
+	b.OnDataChannel(func(ch *webrtc.DataChannel) {
+		ch.OnOpen(func() { rw, err := ch.DetachWithDeadline(); bEnd <- end{rw, err} })
+	})
+	signal := func(from, to *webrtc.PeerConnection, offer bool) {
+		var desc webrtc.SessionDescription
+		var err error
+		if offer {
+			desc, err = from.CreateOffer(nil)
+		} else {
+			desc, err = from.CreateAnswer(nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		gathered := webrtc.GatheringCompletePromise(from)
+		if err := from.SetLocalDescription(desc); err != nil {
+			t.Fatal(err)
+		}
+		<-gathered
+		if err := to.SetRemoteDescription(*from.LocalDescription()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signal(a, b, true)
+	signal(b, a, false)
+	timeout := time.After(20 * time.Second)
+	var ends [2]end
+	for i, c := range []chan end{aEnd, bEnd} {
+		select {
+		case ends[i] = <-c:
+			if ends[i].err != nil {
+				t.Fatal(ends[i].err)
+			}
+			t.Cleanup(func() { _ = ends[i].rw.Close() })
+		case <-timeout:
+			t.Fatal("data channel did not open over loopback")
+		}
+	}
+	return ends[0].rw, ends[1].rw
+}
+
+// TestRTCConnIsAByteStream: the torrent client reads a data channel as a
+// stream, in pieces of any size: messages larger than the read buffer,
+// reads smaller than a message and empty messages all come through whole
+// and in order; writes larger than one message are split.
+func TestRTCConnIsAByteStream(t *testing.T) {
+	local, remote := detachedPair(t)
+	conn := &rtcConn{raw: local, addr: "test"}
+	var sent []byte
+	for i, size := range []int{68, 0, 5, rtcReadBuf + 1000, 3, 100 << 10} {
+		msg := bytes.Repeat([]byte{byte('a' + i)}, size)
+		sent = append(sent, msg...)
+		if _, err := remote.Write(msg); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	got := make([]byte, 0, len(sent))
+	buf := make([]byte, 20) // the handshake's first read is 20 bytes
+	for len(got) < len(sent) {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("after %d of %d bytes: %v", len(got), len(sent), err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if !bytes.Equal(got, sent) {
+		t.Fatal("the stream read back differs from the messages sent")
+	}
+
+	// A write of several messages' worth arrives whole.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 3*rtcMaxWrite/16+7)
+	if n, err := conn.Write(big); err != nil || n != len(big) {
+		t.Fatalf("write %d bytes: %d, %v", len(big), n, err)
+	}
+	back := &rtcConn{raw: remote, addr: "test"}
+	_ = back.SetReadDeadline(time.Now().Add(20 * time.Second))
+	recv := make([]byte, len(big))
+	if _, err := io.ReadFull(back, recv); err != nil || !bytes.Equal(recv, big) {
+		t.Fatalf("read back the split write: %v", err)
+	}
 }
