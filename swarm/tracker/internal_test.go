@@ -14,8 +14,8 @@ func internalTestConfig() Config {
 
 // TestInternalAnnouncesSkipLimits: the node's own seeder announces every
 // torrent it seeds, over both protocols; with the node's token it is not
-// rate limited nor taken for a scanner, while the same pattern without it
-// (or with a wrong token) is.
+// rate limited, taken for a scanner or held to the swarms-per-socket
+// bound, while the same pattern without it (or with a wrong token) is.
 func TestInternalAnnouncesSkipLimits(t *testing.T) {
 	hashes := []InfoHash{trkHash(1), trkHash(2), trkHash(3), trkHash(4), trkHash(5)}
 
@@ -45,7 +45,8 @@ func TestInternalAnnouncesSkipLimits(t *testing.T) {
 	})
 
 	t.Run("websocket", func(t *testing.T) {
-		h := newWSHarness(t, internalTestConfig(), SocketConfig{}, hashes...)
+		// MaxSwarms below the number of torrents: it bounds strangers only.
+		h := newWSHarness(t, internalTestConfig(), SocketConfig{MaxSwarms: 2}, hashes...)
 		seeder := h.dialWith(t, http.Header{InternalHeader: {"node-secret"}})
 		for i, ih := range hashes {
 			seeder.expectReply(seeder.announce(ih, wsID(1, byte(i)), map[string]any{"left": 0}), ih)

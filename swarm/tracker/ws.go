@@ -42,7 +42,7 @@ type Admitter interface {
 type SocketConfig struct {
 	MaxMessageBytes int           // larger frames close the socket; default 64 KiB
 	MaxOffers       int           // offers considered per announce (the rest are ignored); default 82 like the reference tracker
-	MaxSwarms       int           // swarms one socket may join, and info hashes per scrape; default 100
+	MaxSwarms       int           // swarms one socket may join (not the node's own), and info hashes per scrape; default 100
 	MaxSockets      int           // sockets open at once; more are refused with 503 before the upgrade; default 20,000
 	SendQueue       int           // messages waiting for a slow client before it is dropped; default 256
 	WriteTimeout    time.Duration // one frame write; default 10 s

@@ -74,7 +74,8 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 		delete(c.joined, *ih)
 		joined = false
 	}
-	if !joined && len(c.joined) >= srv.cfg.MaxSwarms {
+	// The node's own seeder is in every swarm of the node.
+	if !joined && !c.internal && len(c.joined) >= srv.cfg.MaxSwarms {
 		return c.refuse("announce", errTooManySwarms, ih)
 	}
 	want := min(len(req.Offers), srv.cfg.MaxOffers, srv.admit.PeerCap(req.NumWant))
