@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/peeredge/peeredge/swarm/tracker"
 )
 
 const (
@@ -26,34 +28,14 @@ const (
 )
 
 // rtcID is a 20-byte id as WebTorrent sends it: a JSON string whose code
-// points are the bytes.
+// points are the bytes (the tracker package's codec).
 type rtcID [20]byte
 
-func (id rtcID) MarshalJSON() ([]byte, error) {
-	r := make([]rune, len(id))
-	for i, b := range id {
-		r[i] = rune(b)
-	}
-	return json.Marshal(string(r))
-}
+func (id rtcID) MarshalJSON() ([]byte, error) { return tracker.AppendID(nil, (*[20]byte)(&id)), nil }
 
-func (id *rtcID) UnmarshalJSON(data []byte) error {
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	n := 0
-	for _, r := range s {
-		if r > 0xFF || n == len(id) {
-			return errors.New("not a 20-character binary string")
-		}
-		id[n] = byte(r)
-		n++
-	}
-	if n != len(id) {
-		return errors.New("not a 20-character binary string")
-	}
-	return nil
+func (id *rtcID) UnmarshalJSON(data []byte) (err error) {
+	*id, err = tracker.DecodeID(data)
+	return err
 }
 
 type rtcSDP struct {

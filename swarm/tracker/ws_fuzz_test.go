@@ -62,7 +62,7 @@ func FuzzParseSocketMessage(f *testing.F) {
 			}
 		}
 		for _, id := range ids {
-			back, err := decodeID(appendID(nil, &id))
+			back, err := DecodeID(AppendID(nil, &id))
 			if err != nil || back != id {
 				t.Fatalf("id %x re-decoded as %x, %v", id, back, err)
 			}
@@ -118,9 +118,9 @@ func FuzzDecodeID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if !json.Valid(raw) {
-			return // decodeID only ever sees spans of valid JSON
+			return // DecodeID only ever sees valid JSON
 		}
-		got, gotErr := decodeID(raw)
+		got, gotErr := DecodeID(raw)
 		var s string
 		wantOK := json.Unmarshal(raw, &s) == nil
 		var want [20]byte
@@ -135,7 +135,7 @@ func FuzzDecodeID(f *testing.F) {
 		}
 		wantOK = wantOK && n == 20
 		if (gotErr == nil) != wantOK || (wantOK && got != want) {
-			t.Fatalf("decodeID(%q) = %x, %v; reference %x, ok=%v", raw, got, gotErr, want, wantOK)
+			t.Fatalf("DecodeID(%q) = %x, %v; reference %x, ok=%v", raw, got, gotErr, want, wantOK)
 		}
 	})
 }

@@ -203,11 +203,11 @@ func parseAnnounce(w *wsWire) (wsRequest, *wsParseError) {
 		return wsRequest{}, &wsParseError{Reason: reason, Action: "announce", InfoHash: req.InfoHash, HasInfoHash: haveInfoHash}
 	}
 	var err error
-	if req.InfoHash, err = decodeID(w.InfoHash); err != nil {
+	if req.InfoHash, err = DecodeID(w.InfoHash); err != nil {
 		return fail("invalid info_hash: " + err.Error())
 	}
 	haveInfoHash = true
-	if req.PeerID, err = decodeID(w.PeerID); err != nil {
+	if req.PeerID, err = DecodeID(w.PeerID); err != nil {
 		return fail("invalid peer_id: " + err.Error())
 	}
 	if isPresent(w.Answer) {
@@ -216,10 +216,10 @@ func parseAnnounce(w *wsWire) (wsRequest, *wsParseError) {
 			return fail("answer must be an object")
 		}
 		req.Answer = w.Answer
-		if req.ToPeerID, err = decodeID(w.ToPeerID); err != nil {
+		if req.ToPeerID, err = DecodeID(w.ToPeerID); err != nil {
 			return fail("invalid to_peer_id: " + err.Error())
 		}
-		if req.OfferID, err = decodeID(w.OfferID); err != nil {
+		if req.OfferID, err = DecodeID(w.OfferID); err != nil {
 			return fail("invalid offer_id: " + err.Error())
 		}
 		return req, nil
@@ -245,7 +245,7 @@ func parseAnnounce(w *wsWire) (wsRequest, *wsParseError) {
 	if len(w.Offers) > 0 {
 		req.Offers = make([]wsOffer, len(w.Offers))
 		for i, o := range w.Offers {
-			if req.Offers[i].ID, err = decodeID(o.OfferID); err != nil {
+			if req.Offers[i].ID, err = DecodeID(o.OfferID); err != nil {
 				return fail("invalid offer_id: " + err.Error())
 			}
 			if !isJSONObject(o.Offer) {
@@ -267,7 +267,7 @@ func parseScrape(w *wsWire, maxScrape int) (wsRequest, *wsParseError) {
 		return fail("info_hash is required")
 	}
 	if w.InfoHash[0] != '[' {
-		ih, err := decodeID(w.InfoHash)
+		ih, err := DecodeID(w.InfoHash)
 		if err != nil {
 			return fail("invalid info_hash: " + err.Error())
 		}
@@ -286,7 +286,7 @@ func parseScrape(w *wsWire, maxScrape int) (wsRequest, *wsParseError) {
 	}
 	req.InfoHashes = make([]InfoHash, len(raws))
 	for i, raw := range raws {
-		ih, err := decodeID(raw)
+		ih, err := DecodeID(raw)
 		if err != nil {
 			return fail("invalid info_hash: " + err.Error())
 		}
@@ -318,8 +318,11 @@ func decodeJSONString(raw json.RawMessage) (string, bool) {
 	return s, true
 }
 
-// decodeID turns a "binary string" (each code point one byte value) into 20 bytes.
-func decodeID(raw json.RawMessage) ([idLen]byte, error) {
+// DecodeID turns a "binary string", as WebTorrent sends its ids (each code
+// point one byte value), into 20 bytes. raw is one valid JSON value (as
+// encoding/json hands to UnmarshalJSON); anything but such a string of 20
+// code points up to U+00FF is an error.
+func DecodeID(raw json.RawMessage) ([idLen]byte, error) {
 	var id [idLen]byte
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return id, errNotBinaryString
@@ -424,9 +427,10 @@ func decodeCount(raw json.RawMessage) int {
 	return int(f)
 }
 
-// appendID writes 20 bytes as a JSON binary string: bytes ≥ 0x80 become the
-// code points U+0080..U+00FF (two UTF-8 bytes), control and quote bytes are escaped.
-func appendID(dst []byte, id *[idLen]byte) []byte {
+// AppendID writes 20 bytes as a JSON binary string, as WebTorrent expects
+// its ids: bytes ≥ 0x80 become the code points U+0080..U+00FF (two UTF-8
+// bytes), control and quote bytes are escaped.
+func AppendID(dst []byte, id *[idLen]byte) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
 	for _, b := range id {
@@ -453,9 +457,9 @@ func appendOfferRelay(dst []byte, offer *wsOffer, from *PeerID, ih *InfoHash) []
 // `,"peer_id":…,"info_hash":…}`, so that it is encoded once, not per offer.
 func appendRelaySender(dst []byte, from *PeerID, ih *InfoHash) []byte {
 	dst = append(dst, `,"peer_id":`...)
-	dst = appendID(dst, from)
+	dst = AppendID(dst, from)
 	dst = append(dst, `,"info_hash":`...)
-	dst = appendID(dst, ih)
+	dst = AppendID(dst, ih)
 	return append(dst, '}')
 }
 
@@ -470,7 +474,7 @@ func appendOffer(dst []byte, offer *wsOffer, sender []byte) []byte {
 	dst = append(dst, offerRelayHead...)
 	dst = append(dst, offer.SDP...)
 	dst = append(dst, offerRelayID...)
-	dst = appendID(dst, &offer.ID)
+	dst = AppendID(dst, &offer.ID)
 	return append(dst, sender...)
 }
 
@@ -479,11 +483,11 @@ func appendAnswerRelay(dst []byte, answer json.RawMessage, offerID *[idLen]byte,
 	dst = append(dst, `{"action":"announce","answer":`...)
 	dst = append(dst, answer...)
 	dst = append(dst, `,"offer_id":`...)
-	dst = appendID(dst, offerID)
+	dst = AppendID(dst, offerID)
 	dst = append(dst, `,"peer_id":`...)
-	dst = appendID(dst, from)
+	dst = AppendID(dst, from)
 	dst = append(dst, `,"info_hash":`...)
-	dst = appendID(dst, ih)
+	dst = AppendID(dst, ih)
 	return append(dst, '}')
 }
 
@@ -492,7 +496,7 @@ func appendAnnounceReply(dst []byte, ih *InfoHash, intervalSeconds int, c wsCoun
 	dst = append(dst, `{"action":"announce","interval":`...)
 	dst = strconv.AppendInt(dst, int64(intervalSeconds), 10)
 	dst = append(dst, `,"info_hash":`...)
-	dst = appendID(dst, ih)
+	dst = AppendID(dst, ih)
 	dst = append(dst, `,"complete":`...)
 	dst = strconv.AppendInt(dst, int64(c.Complete), 10)
 	dst = append(dst, `,"incomplete":`...)
@@ -507,7 +511,7 @@ func appendScrapeReply(dst []byte, hashes []InfoHash, counts []wsCounts) []byte 
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendID(dst, &hashes[i])
+		dst = AppendID(dst, &hashes[i])
 		dst = append(dst, `:{"complete":`...)
 		dst = strconv.AppendInt(dst, int64(counts[i].Complete), 10)
 		dst = append(dst, `,"incomplete":`...)
@@ -529,7 +533,7 @@ func appendFailure(dst []byte, action, reason string, ih *InfoHash) []byte {
 	dst = append(dst, quoted...)
 	if ih != nil {
 		dst = append(dst, `,"info_hash":`...)
-		dst = appendID(dst, ih)
+		dst = AppendID(dst, ih)
 	}
 	return append(dst, '}')
 }

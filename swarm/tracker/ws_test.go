@@ -23,17 +23,17 @@ func TestSocketIDEncodingRoundTripsEveryByte(t *testing.T) {
 		for i := range id {
 			id[i] = byte(start + i)
 		}
-		enc := appendID(nil, &id)
+		enc := AppendID(nil, &id)
 		if !json.Valid(enc) {
 			t.Fatalf("invalid JSON %q", enc)
 		}
-		got, err := decodeID(enc)
+		got, err := DecodeID(enc)
 		if err != nil || got != id {
 			t.Fatalf("round trip of %x: got %x, %v", id, got, err)
 		}
 		// The JS client's own encoding (JSON.stringify of a binary string) must decode too.
 		js, _ := json.Marshal(wsBinStr(id))
-		if got, err := decodeID(js); err != nil || got != id {
+		if got, err := DecodeID(js); err != nil || got != id {
 			t.Fatalf("JS-style %s: got %x, %v", js, got, err)
 		}
 	}
