@@ -248,19 +248,19 @@ func (c *wsSocket) writeLoop() {
 		// offers) go first: under load more frames join this write;
 		// idle, it costs one yield.
 		runtime.Gosched()
-		if !c.flush() || c.out.ended() {
+		if !c.flush() {
 			return
 		}
 	}
 }
 
 // flush writes everything queued in one write call. False means the writer
-// must stop. Data frames are framed by the outbox rather than by the
+// must stop: a write failed, a close was sent, or the outbox has ended. Data frames are framed by the outbox rather than by the
 // websocket library, which would write each one separately; a whole batch
 // is one Write on the conn, so control frames the library writes
 // concurrently (pong, close) still land between frames, never inside one.
 func (c *wsSocket) flush() bool {
-	buf, closeCode, closeText := c.out.take()
+	buf, closeCode, closeText, ended := c.out.take()
 	timeout := c.srv.cfg.WriteTimeout
 	now := time.Now()
 	if buf != nil {
@@ -276,7 +276,7 @@ func (c *wsSocket) flush() bool {
 		}
 	}
 	if closeCode == 0 {
-		return true
+		return !ended
 	}
 	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, closeText), now.Add(timeout))
 	return false

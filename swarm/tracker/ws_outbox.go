@@ -100,14 +100,15 @@ func (o *wsOutbox) ensureBuf() *[]byte {
 }
 
 // take empties the outbox; the caller writes buf (nil when there was no
-// data) and then returns it with release.
-func (o *wsOutbox) take() (buf *[]byte, closeCode int, closeText string) {
+// data) and then returns it with release. ended: end was called, so this
+// is the last of it.
+func (o *wsOutbox) take() (buf *[]byte, closeCode int, closeText string, ended bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	buf, o.buf, o.frames = o.buf, nil, 0
 	closeCode, closeText = o.closeCode, o.closeText
 	o.closeCode, o.closeText = 0, ""
-	return buf, closeCode, closeText
+	return buf, closeCode, closeText, o.gone
 }
 
 // end refuses every later frame; what is queued can still be taken.
@@ -115,13 +116,6 @@ func (o *wsOutbox) end() {
 	o.mu.Lock()
 	o.gone = true
 	o.mu.Unlock()
-}
-
-// ended reports whether end was called.
-func (o *wsOutbox) ended() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.gone
 }
 
 func releaseOutboxBuf(buf *[]byte) {
