@@ -272,8 +272,8 @@ func (s *Seeder) rtcAdd(ih metainfo.Hash, mi *metainfo.MetaInfo) {
 		t := s.rtcTrackers[u]
 		if t == nil {
 			var header http.Header
-			if pu, err := url.Parse(u); err == nil && s.rtcOwn(pu) {
-				header = s.rtcHeader
+			if pu, err := url.Parse(u); err == nil {
+				header = s.trackerHeader(pu)
 			}
 			t = newRTCTracker(s.rtc.ctx, u, header, s.rtc, rtcID(s.client.PeerID()), s.log)
 			s.rtcTrackers[u] = t

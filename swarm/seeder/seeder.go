@@ -86,12 +86,11 @@ type Seeder struct {
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*torrent.Torrent
 
-	rtc         *rtcPeers // nil when WebRTC is off
-	rtcStop     context.CancelFunc
-	rtcMu       sync.Mutex
-	rtcTrackers map[string]*rtcTracker // WebSocket trackers by URL
-	rtcHeader   http.Header            // Config.TrackerHeader, for rtcOwn's trackers
-	rtcOwn      func(*url.URL) bool
+	rtc           *rtcPeers // nil when WebRTC is off
+	rtcStop       context.CancelFunc
+	rtcMu         sync.Mutex
+	rtcTrackers   map[string]*rtcTracker     // WebSocket trackers by URL
+	trackerHeader func(*url.URL) http.Header // Config.TrackerHeader for the node's own trackers, else nil
 
 	bytesVerified atomic.Int64
 	closeOnce     sync.Once
@@ -118,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Seeder, error) {
 	}
 	logger = logger.With("component", "seeder")
 
-	s := &Seeder{log: logger, torrents: make(map[metainfo.Hash]*torrent.Torrent)}
+	s := &Seeder{log: logger, torrents: make(map[metainfo.Hash]*torrent.Torrent), trackerHeader: trackerHeader(cfg)}
 	stateDir := cfg.StateDir
 	if stateDir == "" {
 		dir, err := os.MkdirTemp("", "peeredge-seeder-*")
@@ -130,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Seeder, error) {
 	s.completion = newKVCompletion(cfg.Completion)
 	s.storage = newInPlaceStorage(s.completion)
 
-	cc, err := clientConfig(cfg, stateDir, s.storage, logger)
+	cc, err := clientConfig(cfg, stateDir, s.storage, s.trackerHeader, logger)
 	if err == nil {
 		s.client, err = torrent.NewClient(cc)
 	}
@@ -141,7 +140,6 @@ func New(ctx context.Context, cfg Config) (*Seeder, error) {
 	if !cfg.DisableWebRTC {
 		rtcCtx, stop := context.WithCancel(context.Background())
 		s.rtc, s.rtcStop = newRTCPeers(rtcCtx, cfg.ICEServers, logger), stop
-		s.rtcHeader, s.rtcOwn = cfg.TrackerHeader, ownTrackers(cfg)
 		s.rtcTrackers = make(map[string]*rtcTracker)
 		s.client.AddListener(s.rtc.listener)
 	}
@@ -150,7 +148,7 @@ func New(ctx context.Context, cfg Config) (*Seeder, error) {
 }
 
 // clientConfig turns cfg into the anacrolix configuration.
-func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, logger *slog.Logger) (*torrent.ClientConfig, error) {
+func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, header func(*url.URL) http.Header, logger *slog.Logger) (*torrent.ClientConfig, error) {
 	cc := torrent.NewDefaultClientConfig()
 	cc.DataDir = stateDir
 	cc.DefaultStorage = st
@@ -165,16 +163,11 @@ func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, logger *slog.
 	cc.NoDefaultPortForwarding = true
 	cc.ListenPort = cfg.ListenPort
 	cc.Slogger = logger
-	if len(cfg.TrackerHeader) > 0 {
-		own := ownTrackers(cfg)
-		cc.HttpRequestDirector = func(req *http.Request) error {
-			if own(req.URL) {
-				for k, v := range cfg.TrackerHeader {
-					req.Header[k] = v
-				}
-			}
-			return nil
+	cc.HttpRequestDirector = func(req *http.Request) error {
+		for k, v := range header(req.URL) {
+			req.Header[k] = v
 		}
+		return nil
 	}
 	if cfg.UploadRate > 0 {
 		cc.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadRate), uploadBurst)
@@ -195,13 +188,19 @@ func clientConfig(cfg Config, stateDir string, st *inPlaceStorage, logger *slog.
 	return cc, nil
 }
 
-// ownTrackers reports whether a tracker URL is one TrackerHeader goes to.
-func ownTrackers(cfg Config) func(*url.URL) bool {
+// trackerHeader returns the headers to send to the tracker at u:
+// Config.TrackerHeader for the node's own hosts, nil for any other.
+func trackerHeader(cfg Config) func(u *url.URL) http.Header {
 	hosts := map[string]bool{}
 	for _, h := range cfg.TrackerHeaderHosts {
 		hosts[strings.ToLower(h)] = true
 	}
-	return func(u *url.URL) bool { return u != nil && hosts[strings.ToLower(u.Host)] }
+	return func(u *url.URL) http.Header {
+		if u == nil || !hosts[strings.ToLower(u.Host)] {
+			return nil
+		}
+		return cfg.TrackerHeader
+	}
 }
 
 // Addrs returns the addresses the client listens on (TCP and UDP for uTP).
