@@ -43,25 +43,43 @@ type rootDir struct {
 	root  *os.Root // set when openat2 is unavailable
 }
 
-func openRootDir(path string, forceRootFallback bool) (*rootDir, error) {
+// openRootDir opens the media root for openat2, or for os.Root where the
+// kernel has no openat2 (before 5.6) or a sandbox forbids it.
+func openRootDir(path string) (*rootDir, error) {
+	d, err := openRootPath(path)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := openat2(d.dirfd, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
+	if err == nil {
+		_ = syscall.Close(fd)
+	}
+	if errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) {
+		if err := d.useOSRoot(path); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// openRootPath opens the O_PATH descriptor of the root.
+func openRootPath(path string) (*rootDir, error) {
 	dirfd, err := syscall.Open(path, oPath|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open media root %q: %w", path, err)
 	}
-	d := &rootDir{dirfd: dirfd}
-	fd, err := openat2(dirfd, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
-	if err == nil {
-		_ = syscall.Close(fd)
+	return &rootDir{dirfd: dirfd}, nil
+}
+
+// useOSRoot makes d open files through os.Root instead of openat2.
+func (d *rootDir) useOSRoot(path string) error {
+	r, err := os.OpenRoot(path)
+	if err != nil {
+		_ = syscall.Close(d.dirfd)
+		return fmt.Errorf("open media root %q: %w", path, err)
 	}
-	if forceRootFallback || errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) {
-		r, rerr := os.OpenRoot(path)
-		if rerr != nil {
-			_ = syscall.Close(dirfd)
-			return nil, fmt.Errorf("open media root %q: %w", path, rerr)
-		}
-		d.root = r
-	}
-	return d, nil
+	d.root = r
+	return nil
 }
 
 func (d *rootDir) close() error {

@@ -58,8 +58,6 @@ type FileServer struct {
 	mu          sync.Mutex
 	lastAttempt time.Time
 	closed      bool
-
-	forceRootFallback bool // tests: exercise the os.Root path
 }
 
 // rootRetryInterval bounds how often a missing root is looked for again.
@@ -107,7 +105,7 @@ func (s *FileServer) dir() *rootDir {
 	}
 	if now := time.Now(); now.Sub(s.lastAttempt) >= rootRetryInterval {
 		s.lastAttempt = now
-		d, err := openRootDir(s.rootPath, s.forceRootFallback)
+		d, err := openRootDir(s.rootPath)
 		if err != nil {
 			s.logger.Error("edge: media root unavailable", "err", err)
 			return nil

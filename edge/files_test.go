@@ -520,8 +520,20 @@ func TestServeConfinement(t *testing.T) {
 	}
 	for _, fallback := range []bool{false, true} {
 		t.Run(fmt.Sprintf("rootFallback=%v", fallback), func(t *testing.T) {
-			fs := &FileServer{rootPath: root, cacheControl: DefaultCacheControl, logger: slog.New(slog.DiscardHandler), forceRootFallback: fallback}
+			fs := NewFileServer(FileServerConfig{Root: root, Logger: slog.New(slog.DiscardHandler)})
 			t.Cleanup(func() { _ = fs.Close() })
+			if fallback { // as on a kernel without openat2
+				d, err := openRootPath(root)
+				if err == nil {
+					err = d.useOSRoot(root)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if old := fs.root.Swap(d); old != nil {
+					_ = old.close()
+				}
+			}
 			if d := fs.dir(); d == nil || (d.root != nil) != fallback {
 				t.Fatalf("root not opened as wanted")
 			}

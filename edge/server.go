@@ -1,6 +1,8 @@
 // Package edge is the node's HTTP front: a fasthttp server that serves
 // playlists, segments, torrents and WebSeed GETs with full range semantics,
-// takes uploads as a stream, and mounts the REST companion on the same port.
+// and mounts the other rooms' handlers (the API, the tracker) on the same
+// port. It knows URL and file names only through internal/layout, and no
+// other room's code: what it mounts are plain request handlers.
 package edge
 
 import (
@@ -9,29 +11,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/peeredge/peeredge/origin"
 )
 
 // Config is what the edge needs from the node.
 type Config struct {
-	// MediaDir holds streaming-playlists/hls/{uuid}/ and torrents/.
+	// MediaDir is the data directory's media directory (layout.Disk).
 	MediaDir string
-	// API serves /api/ requests other than the upload (read side).
-	API http.Handler
-	// Intake takes uploads; nil refuses them.
-	Intake *origin.Intake
-	// Authorize checks a bearer token for write endpoints.
-	Authorize func(ctx context.Context, token string) bool
-	// MaxUploadSize bounds the video file of one upload, in bytes.
-	MaxUploadSize int64
-	// Handlers answers exact paths the edge does not own (the tracker's
-	// /tracker/announce, /tracker/scrape and /tracker/socket, admin calls).
-	Handlers map[string]fasthttp.RequestHandler
+	// Mounts answer the paths the edge does not own: the API under
+	// layout.APIPrefix, the tracker's paths.
+	Mounts []Mount
 	// P2PEnabled reports the admin switch; when it is off, torrents are
 	// served in their WebSeed-only form. nil means always on.
 	P2PEnabled func() bool
@@ -40,13 +32,26 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
+// Mount hands the requests for a path to another room's handler. A Path
+// ending in "/" is a prefix; any other is matched exactly.
+type Mount struct {
+	Path    string
+	Handler fasthttp.RequestHandler
+}
+
+type prefixMount struct {
+	prefix  []byte
+	handler fasthttp.RequestHandler
+}
+
 // Server is the node's HTTP server.
 type Server struct {
-	cfg        Config
-	files      *FileServer
-	apiHandler fasthttp.RequestHandler
-	srv        *fasthttp.Server
-	logger     *slog.Logger
+	cfg    Config
+	files  *FileServer
+	exact  map[string]fasthttp.RequestHandler
+	prefix []prefixMount
+	srv    *fasthttp.Server
+	logger *slog.Logger
 }
 
 // New builds the server; it listens when Serve is called.
@@ -61,15 +66,25 @@ func New(cfg Config) (*Server, error) {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
 	s := &Server{
-		cfg:        cfg,
-		files:      NewFileServer(FileServerConfig{Root: cfg.MediaDir, Logger: cfg.Logger}),
-		apiHandler: mountAPI(cfg.API),
-		logger:     cfg.Logger,
+		cfg:    cfg,
+		files:  NewFileServer(FileServerConfig{Root: cfg.MediaDir, Logger: cfg.Logger}),
+		exact:  make(map[string]fasthttp.RequestHandler),
+		logger: cfg.Logger,
+	}
+	for _, m := range cfg.Mounts {
+		switch {
+		case m.Handler == nil || !strings.HasPrefix(m.Path, "/"):
+			return nil, fmt.Errorf("edge: mount %q: want an absolute path and a handler", m.Path)
+		case strings.HasSuffix(m.Path, "/"):
+			s.prefix = append(s.prefix, prefixMount{[]byte(m.Path), m.Handler})
+		default:
+			s.exact[m.Path] = m.Handler
+		}
 	}
 	s.srv = &fasthttp.Server{
 		Handler: CORS(s.route),
 		Name:    "peeredge",
-		// Uploads are read as a stream by the intake, never buffered whole;
+		// Uploads are read as a stream by the API, never buffered whole;
 		// other bodies are small and this bounds what is buffered before the
 		// handler runs.
 		StreamRequestBody:            true,
@@ -85,9 +100,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	return s, nil
 }
-
-// Handler exposes the routing handler (with CORS), for tests and benchmarks.
-func (s *Server) Handler() fasthttp.RequestHandler { return s.srv.Handler }
 
 // Serve answers on ln until ctx is done, then stops accepting, lets
 // in-flight requests finish (up to the shutdown timeout) and returns.

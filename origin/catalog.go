@@ -3,6 +3,8 @@
 package origin
 
 import (
+	"github.com/peeredge/peeredge/internal/layout"
+
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -35,13 +37,18 @@ type Video struct {
 	State       State
 	Transcoding bool
 	Progress    float64 // 0..1 while transcoding
-	Error       string  // failure reason when State is StateTranscodingFailed
-	Duration    float64 // seconds
-	SourceSize  int64
-	SourceName  string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Renditions  []Rendition
+	// Why State is StateTranscodingFailed. Error is the whole story (causes,
+	// tool output, a panic's stack) for the node's log and its
+	// administrator; Reason says what failed in words a user can act on,
+	// and is all the API shows.
+	Error      string
+	Reason     string
+	Duration   float64 // seconds
+	SourceSize int64
+	SourceName string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Renditions []Rendition
 }
 
 // Rendition is one rung of a video's HLS ladder.
@@ -164,12 +171,12 @@ func createVideoTxn(txn *badger.Txn, v Video) (Video, error) {
 	if v.UUID == "" {
 		v.UUID = uuid.NewString()
 	}
-	id, err := canonicalUUID(v.UUID)
+	id, err := layout.CanonicalUUID(v.UUID)
 	if err != nil {
 		return Video{}, err
 	}
 	v.UUID = id
-	if v.ShortUUID, err = ShortUUID(v.UUID); err != nil {
+	if v.ShortUUID, err = layout.ShortUUID(v.UUID); err != nil {
 		return Video{}, err
 	}
 	if _, err := txn.Get([]byte(prefixVideoUUID + v.UUID)); err == nil {
@@ -328,10 +335,10 @@ func resolveRef(txn *badger.Txn, ref string) (int64, error) {
 		}
 		return id, nil
 	}
-	if u, err := canonicalUUID(ref); err == nil {
+	if u, err := layout.CanonicalUUID(ref); err == nil {
 		return indexLookup(txn, prefixVideoUUID+u)
 	}
-	if len(ref) == shortUUIDLength {
+	if len(ref) == layout.ShortUUIDLen {
 		return indexLookup(txn, prefixVideoShrt+ref)
 	}
 	return 0, ErrNotFound
@@ -383,6 +390,28 @@ func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, e
 		return nil, 0, fmt.Errorf("list videos: %w", err)
 	}
 	return out, total, nil
+}
+
+// EachVideo calls fn for every video, newest first, a page at a time (so a
+// large catalogue is never held in memory), and stops at fn's first error.
+// Videos created meanwhile may be missed; none is visited twice unless
+// others are deleted meanwhile.
+func (c *Catalog) EachVideo(ctx context.Context, fn func(Video) error) error {
+	const page = 100
+	for start := 0; ; start += page {
+		videos, total, err := c.Videos(ctx, start, page)
+		if err != nil {
+			return err
+		}
+		for _, v := range videos {
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+		if len(videos) == 0 || start+len(videos) >= total {
+			return nil
+		}
+	}
 }
 
 // UpdateVideo applies fn to the stored video in one transaction, retrying on

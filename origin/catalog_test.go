@@ -1,6 +1,8 @@
 package origin
 
 import (
+	"github.com/peeredge/peeredge/internal/layout"
+
 	"context"
 	"errors"
 	"fmt"
@@ -27,7 +29,7 @@ func TestCatalogCreateGetListUpdate(t *testing.T) {
 		if v.State != StateToTranscode || v.CreatedAt.IsZero() || len(v.ShortUUID) != 22 {
 			t.Errorf("unexpected defaults: %+v", v)
 		}
-		if s, _ := ShortUUID(v.UUID); s != v.ShortUUID {
+		if s, _ := layout.ShortUUID(v.UUID); s != v.ShortUUID {
 			t.Errorf("ShortUUID %s does not match uuid %s", v.ShortUUID, v.UUID)
 		}
 		created = append(created, v)
@@ -183,7 +185,38 @@ func TestCreateVideoKeepsGivenUUID(t *testing.T) {
 	if _, err := c.CreateVideo(ctx, Video{UUID: id, Name: "dup"}); err == nil {
 		t.Error("duplicate uuid accepted")
 	}
-	if _, err := c.CreateVideo(ctx, Video{UUID: "../../etc", Name: "bad"}); !errors.Is(err, ErrInvalidUUID) {
+	if _, err := c.CreateVideo(ctx, Video{UUID: "../../etc", Name: "bad"}); !errors.Is(err, layout.ErrInvalidUUID) {
 		t.Errorf("invalid uuid err = %v", err)
+	}
+}
+
+func TestEachVideoVisitsAllAcrossPages(t *testing.T) {
+	c := openTestCatalog(t, t.TempDir())
+	defer c.Close()
+	ctx := context.Background()
+	const n = 250 // three pages
+	for i := range n {
+		if _, err := c.CreateVideo(ctx, Video{Name: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []int64
+	if err := c.EachVideo(ctx, func(v Video) error { ids = append(ids, v.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != n || ids[0] != n || ids[n-1] != 1 {
+		t.Fatalf("visited %d videos from %v to %v, want %d newest first", len(ids), ids[0], ids[len(ids)-1], n)
+	}
+	stop := errors.New("stop")
+	visited := 0
+	err := c.EachVideo(ctx, func(Video) error {
+		visited++
+		if visited == 120 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || visited != 120 {
+		t.Errorf("stopped with %v after %d videos, want the callback's error after 120", err, visited)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,7 +90,7 @@ func newTestEnv(t testing.TB, maxSize int64, probe func(context.Context, string)
 // assertNothingLeft checks that a failed intake left no file and no entry.
 func (e *testEnv) assertNothingLeft(t testing.TB, wantVideos int) {
 	t.Helper()
-	for d, want := range map[string]int{e.store.tmpDir(): 0, e.store.originalsDir(): wantVideos} {
+	for d, want := range map[string]int{e.store.disk.TmpDir(): 0, e.store.disk.OriginalsDir(): wantVideos} {
 		entries, err := os.ReadDir(d)
 		if err != nil {
 			t.Fatal(err)
@@ -108,41 +107,4 @@ func (e *testEnv) assertNothingLeft(t testing.TB, wantVideos int) {
 	if err != nil || len(jobs) != wantVideos {
 		t.Errorf("jobs = %d, %v; want %d", len(jobs), err, wantVideos)
 	}
-}
-
-type formPart struct {
-	field, fileName string
-	content         []byte
-}
-
-func multipartBody(t testing.TB, boundary string, parts ...formPart) (string, []byte) {
-	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	if boundary != "" {
-		if err := w.SetBoundary(boundary); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, p := range parts {
-		var (
-			pw  io.Writer
-			err error
-		)
-		if p.fileName != "" {
-			pw, err = w.CreateFormFile(p.field, p.fileName)
-		} else {
-			pw, err = w.CreateFormField(p.field)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pw.Write(p.content); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return w.FormDataContentType(), buf.Bytes()
 }

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +16,6 @@ import (
 )
 
 const (
-	maxFieldSize     = 64 << 10  // bytes of one non-file form field
-	maxDiscardBytes  = 32 << 20  // bytes of ignored parts (thumbnails, unknown fields) in one upload
-	maxParts         = 256       // parts in one multipart body
 	maxNameRunes     = 120       // PeerTube's limit on a video name
 	maxSourceNameLen = 255       // bytes kept of the uploaded file's name
 	copyBufferSize   = 256 << 10 // bytes per read while receiving a file
@@ -30,7 +24,8 @@ const (
 // IntakeConfig wires an Intake. Catalog and Store are required; Queue must be
 // built on the same Catalog (the video and its job are created in one
 // transaction). Probe returns the duration of a playable video file and an
-// error saying why when the file is not one. MaxSize <= 0 means no limit.
+// error saying why when the file is not one; its words reach the uploader.
+// MaxSize <= 0 means no limit.
 type IntakeConfig struct {
 	Catalog *Catalog
 	Store   *Store
@@ -40,8 +35,10 @@ type IntakeConfig struct {
 	Logger  *slog.Logger
 }
 
-// Intake turns uploads into catalogue entries with a queued transcode job,
-// all or nothing: on any failure no entry, job or file is left behind.
+// Intake turns received video files into catalogue entries with a queued
+// transcode job, all or nothing: on any failure no entry, job or file is
+// left behind. It knows files and the catalogue, not the protocol a file
+// came by: the API parses forms and maps the errors below to answers.
 type Intake struct{ cfg IntakeConfig }
 
 // NewIntake returns an Intake using cfg.
@@ -52,11 +49,26 @@ func NewIntake(cfg IntakeConfig) *Intake {
 	return &Intake{cfg: cfg}
 }
 
-// IntakeError is an intake failure with the HTTP status to answer: 400 for a
-// malformed, incomplete or interrupted request, 413 when too large, 415 when
-// the file is not a video, 500 for the node's own I/O failures.
+// Why the intake refused or failed a video; an *IntakeError matches one of
+// them with errors.Is.
+var (
+	// ErrUploadInvalid: the sender's data is malformed or incomplete.
+	ErrUploadInvalid = errors.New("invalid upload")
+	// ErrUploadInterrupted: the sender went away (or the caller gave up).
+	ErrUploadInterrupted = errors.New("upload interrupted")
+	// ErrUploadTooLarge: over the node's size limit.
+	ErrUploadTooLarge = errors.New("upload too large")
+	// ErrUploadNotVideo: the file is not a video the node can transcode.
+	ErrUploadNotVideo = errors.New("not a playable video")
+	// ErrIntakeFailed: the node's own failure (disk, catalogue).
+	ErrIntakeFailed = errors.New("intake failed")
+)
+
+// IntakeError is an intake failure: Kind says whose fault it is, Reason
+// says why in words fit for the sender (no local paths), Err is the cause
+// for the node's log.
 type IntakeError struct {
-	Status int
+	Kind   error
 	Reason string
 	Err    error
 }
@@ -70,121 +82,70 @@ func (e *IntakeError) Error() string {
 
 func (e *IntakeError) Unwrap() error { return e.Err }
 
-func intakeErr(status int, err error, format string, args ...any) *IntakeError {
-	return &IntakeError{Status: status, Reason: fmt.Sprintf(format, args...), Err: err}
+// Is makes errors.Is(err, ErrUploadTooLarge) and friends work.
+func (e *IntakeError) Is(target error) bool { return target == e.Kind }
+
+func intakeErr(kind, err error, format string, args ...any) *IntakeError {
+	return &IntakeError{Kind: kind, Reason: fmt.Sprintf(format, args...), Err: err}
 }
 
-// clientReadErr classifies an error met while reading the request body.
-func clientReadErr(ctx context.Context, err error) *IntakeError {
+// readErr classifies an error met while reading what the sender sends.
+func readErr(ctx context.Context, err error) *IntakeError {
 	if cerr := ctx.Err(); cerr != nil {
-		return intakeErr(http.StatusBadRequest, cerr, "upload interrupted")
+		return intakeErr(ErrUploadInterrupted, cerr, "upload interrupted")
 	}
-	return intakeErr(http.StatusBadRequest, err, "malformed or incomplete multipart body")
+	return intakeErr(ErrUploadInvalid, err, "malformed or incomplete upload")
 }
 
-// received is a fully written, fsynced temporary copy of an uploaded file.
-type received struct {
+// Received is a fully written, fsynced temporary copy of a video file,
+// waiting for Commit. Discard it if it is not committed.
+type Received struct {
 	path string
 	size int64
 }
 
-// Upload ingests a multipart/form-data body, read as a stream: the
-// "videofile" part goes to a temporary file (size limit enforced while
-// copying), "name" is required, PeerTube's other fields are accepted and
-// ignored. Fields may come in any order.
-func (in *Intake) Upload(ctx context.Context, contentType string, body io.Reader) (Video, error) {
-	mediaType, params, err := mime.ParseMediaType(contentType)
-	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
-		return Video{}, intakeErr(http.StatusBadRequest, err, "content type must be multipart/form-data with a boundary, got %q", contentType)
-	}
-	mr := multipart.NewReader(body, params["boundary"])
+// Size is the file's length in bytes.
+func (r *Received) Size() int64 { return r.size }
 
-	var (
-		file       *received
-		sourceName string
-		name       string
-		haveName   bool
-		discarded  int64
-	)
-	defer func() {
-		if file != nil {
-			_ = os.Remove(file.path) // no-op once committed (renamed away)
-		}
-	}()
-	for parts := 0; ; parts++ {
-		if err := ctx.Err(); err != nil {
-			return Video{}, clientReadErr(ctx, err)
-		}
-		if parts >= maxParts {
-			return Video{}, intakeErr(http.StatusBadRequest, nil, "more than %d form parts", maxParts)
-		}
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return Video{}, clientReadErr(ctx, err)
-		}
-		switch part.FormName() {
-		case "videofile":
-			if file != nil {
-				return Video{}, intakeErr(http.StatusBadRequest, nil, "more than one videofile")
-			}
-			sourceName = part.FileName()
-			file, err = in.receive(ctx, part, -1, nil)
-		case "name":
-			if haveName {
-				return Video{}, intakeErr(http.StatusBadRequest, nil, "more than one name field")
-			}
-			haveName = true
-			name, err = readField(ctx, part, "name")
-		default:
-			var n int64
-			n, err = io.Copy(io.Discard, io.LimitReader(&sourceReader{ctx: ctx, r: part}, maxDiscardBytes-discarded+1))
-			discarded += n
-			if err == nil && discarded > maxDiscardBytes {
-				err = intakeErr(http.StatusRequestEntityTooLarge, nil, "other form parts exceed %d bytes", maxDiscardBytes)
-			}
-			if err != nil {
-				err = asIntakeErr(ctx, err)
-			}
-		}
-		// No part.Close on error: it would drain the rest of an oversized part.
-		if err != nil {
-			return Video{}, err
-		}
+// Discard removes the temporary file; after Commit it does nothing.
+func (r *Received) Discard() {
+	if r != nil && r.path != "" {
+		_ = os.Remove(r.path)
+		r.path = ""
 	}
-	if file == nil {
-		return Video{}, intakeErr(http.StatusBadRequest, nil, "missing videofile")
-	}
-	if !haveName {
-		return Video{}, intakeErr(http.StatusBadRequest, nil, "missing name")
-	}
-	v, err := in.commit(ctx, file, name, sourceName)
-	if err == nil {
-		file = nil
-	}
-	return v, err
 }
 
-// IngestFile runs the Upload pipeline on a local file, copying it into the
-// store; progress (may be nil) is called with bytes copied and the total.
-// An empty name defaults to the file's name without extension.
+// Metadata is what the sender says of a video.
+type Metadata struct {
+	Name       string // required; trimmed, at most 120 characters
+	SourceName string // the file's own name, kept for the record
+}
+
+// Receive copies a video file from src into the node's temporary space,
+// enforcing MaxSize while it reads (a file over the limit is refused as
+// soon as it passes it, without reading the rest).
+func (in *Intake) Receive(ctx context.Context, src io.Reader) (*Received, error) {
+	return in.receive(ctx, src, -1, nil)
+}
+
+// IngestFile runs the intake on a local file, copying it into the store;
+// progress (may be nil) is called with bytes copied and the total. An empty
+// name defaults to the file's name without extension.
 func (in *Intake) IngestFile(ctx context.Context, path, name string, progress func(done, total int64)) (Video, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Video{}, intakeErr(http.StatusBadRequest, err, "open %s", path)
+		return Video{}, intakeErr(ErrUploadInvalid, err, "open %s", path)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return Video{}, intakeErr(http.StatusInternalServerError, err, "stat %s", path)
+		return Video{}, intakeErr(ErrIntakeFailed, err, "stat %s", path)
 	}
 	if !st.Mode().IsRegular() {
-		return Video{}, intakeErr(http.StatusBadRequest, nil, "%s is not a regular file", path)
+		return Video{}, intakeErr(ErrUploadInvalid, nil, "%s is not a regular file", path)
 	}
 	if in.cfg.MaxSize > 0 && st.Size() > in.cfg.MaxSize {
-		return Video{}, intakeErr(http.StatusRequestEntityTooLarge, nil, "file of %d bytes exceeds the limit of %d", st.Size(), in.cfg.MaxSize)
+		return Video{}, intakeErr(ErrUploadTooLarge, nil, "file of %d bytes exceeds the limit of %d", st.Size(), in.cfg.MaxSize)
 	}
 	if name == "" {
 		base := filepath.Base(path)
@@ -194,59 +155,31 @@ func (in *Intake) IngestFile(ctx context.Context, path, name string, progress fu
 	if err != nil {
 		return Video{}, err
 	}
-	v, err := in.commit(ctx, file, name, filepath.Base(path))
-	if err != nil {
-		_ = os.Remove(file.path)
-	}
-	return v, err
+	defer file.Discard()
+	return in.Commit(ctx, file, Metadata{Name: name, SourceName: filepath.Base(path)})
 }
 
-// sourceReader remembers that an error came from the request (not from our
-// disk) and stops reading once ctx is done.
-type sourceReader struct {
+// ctxReader stops reading once ctx is done, so that a cancelled request
+// stops a copy between two reads.
+type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
-	err error
 }
 
-func (s *sourceReader) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		s.err = err
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	n, err := s.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		s.err = err
-	}
-	return n, err
-}
-
-// asIntakeErr gives an error from reading a part its status.
-func asIntakeErr(ctx context.Context, err error) error {
-	var ie *IntakeError
-	if errors.As(err, &ie) {
-		return ie
-	}
-	return clientReadErr(ctx, err)
-}
-
-func readField(ctx context.Context, part io.Reader, field string) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(&sourceReader{ctx: ctx, r: part}, maxFieldSize+1))
-	if err != nil {
-		return "", clientReadErr(ctx, err)
-	}
-	if len(b) > maxFieldSize {
-		return "", intakeErr(http.StatusRequestEntityTooLarge, nil, "field %s exceeds %d bytes", field, maxFieldSize)
-	}
-	return string(b), nil
+	return c.r.Read(p)
 }
 
 // receive copies src to a new temporary file, enforcing MaxSize as it goes,
-// and fsyncs it. On error the temporary file is removed.
-func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progress func(done, total int64)) (*received, error) {
+// and fsyncs it. total is the expected size, or -1. On error the temporary
+// file is removed.
+func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progress func(done, total int64)) (*Received, error) {
 	tmp, err := in.cfg.Store.TempFile("upload-*")
 	if err != nil {
-		return nil, intakeErr(http.StatusInternalServerError, err, "create temporary file")
+		return nil, intakeErr(ErrIntakeFailed, err, "create temporary file")
 	}
 	ok := false
 	defer func() {
@@ -255,7 +188,7 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	sr := &sourceReader{ctx: ctx, r: src}
+	sr := ctxReader{ctx: ctx, r: src}
 	buf := make([]byte, copyBufferSize)
 	var size int64
 	for {
@@ -263,10 +196,10 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 		if n > 0 {
 			size += int64(n)
 			if in.cfg.MaxSize > 0 && size > in.cfg.MaxSize {
-				return nil, intakeErr(http.StatusRequestEntityTooLarge, nil, "video file exceeds the limit of %d bytes", in.cfg.MaxSize)
+				return nil, intakeErr(ErrUploadTooLarge, nil, "video file exceeds the limit of %d bytes", in.cfg.MaxSize)
 			}
 			if _, err := tmp.Write(buf[:n]); err != nil {
-				return nil, intakeErr(http.StatusInternalServerError, err, "write temporary file")
+				return nil, intakeErr(ErrIntakeFailed, err, "write temporary file")
 			}
 			if progress != nil {
 				progress(size, total)
@@ -276,36 +209,36 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 			break
 		}
 		if rerr != nil {
-			return nil, clientReadErr(ctx, rerr)
+			return nil, readErr(ctx, rerr)
 		}
 	}
 	if total >= 0 && size != total {
-		return nil, intakeErr(http.StatusInternalServerError, nil, "read %d bytes, expected %d (file changed while copying?)", size, total)
+		return nil, intakeErr(ErrIntakeFailed, nil, "read %d bytes, expected %d (file changed while copying?)", size, total)
 	}
 	if size == 0 {
-		return nil, intakeErr(http.StatusBadRequest, nil, "empty video file")
+		return nil, intakeErr(ErrUploadInvalid, nil, "empty video file")
 	}
 	if err := tmp.Sync(); err != nil {
-		return nil, intakeErr(http.StatusInternalServerError, err, "sync temporary file")
+		return nil, intakeErr(ErrIntakeFailed, err, "sync temporary file")
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, intakeErr(http.StatusInternalServerError, err, "close temporary file")
+		return nil, intakeErr(ErrIntakeFailed, err, "close temporary file")
 	}
 	ok = true
-	return &received{path: tmp.Name(), size: size}, nil
+	return &Received{path: tmp.Name(), size: size}, nil
 }
 
 func validName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", intakeErr(http.StatusBadRequest, nil, "missing name")
+		return "", intakeErr(ErrUploadInvalid, nil, "missing name")
 	case !utf8.ValidString(name):
-		return "", intakeErr(http.StatusBadRequest, nil, "name is not valid UTF-8")
+		return "", intakeErr(ErrUploadInvalid, nil, "name is not valid UTF-8")
 	case utf8.RuneCountInString(name) > maxNameRunes:
-		return "", intakeErr(http.StatusBadRequest, nil, "name longer than %d characters", maxNameRunes)
+		return "", intakeErr(ErrUploadInvalid, nil, "name longer than %d characters", maxNameRunes)
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", intakeErr(http.StatusBadRequest, nil, "name contains control characters")
+		return "", intakeErr(ErrUploadInvalid, nil, "name contains control characters")
 	}
 	return name, nil
 }
@@ -322,11 +255,15 @@ func cleanSourceName(s string) string {
 	return s
 }
 
-// commit probes the received file, moves it to its final place and creates
-// the video with its transcode job in one transaction. On error the caller
-// still owns (and removes) file.path; the moved original is removed here.
-func (in *Intake) commit(ctx context.Context, file *received, name, sourceName string) (Video, error) {
-	name, err := validName(name)
+// Commit probes a received file, moves it to its final place and creates
+// the video with its transcode job in one transaction. On success the file
+// belongs to the video (Discard does nothing); on error the caller still
+// discards it.
+func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video, error) {
+	if file == nil || file.path == "" {
+		return Video{}, intakeErr(ErrIntakeFailed, nil, "no received file to commit")
+	}
+	name, err := validName(m.Name)
 	if err != nil {
 		return Video{}, err
 	}
@@ -335,23 +272,26 @@ func (in *Intake) commit(ctx context.Context, file *received, name, sourceName s
 		duration, err = in.cfg.Probe(ctx, file.path)
 		if err != nil {
 			if ctx.Err() != nil {
-				return Video{}, clientReadErr(ctx, err)
+				return Video{}, readErr(ctx, err)
 			}
-			// The probe's own words say why (no video stream, container refused…).
-			return Video{}, &IntakeError{Status: http.StatusUnsupportedMediaType, Reason: err.Error(), Err: err}
+			// The probe's own words say why (no video stream, container
+			// refused…), but the file is "the upload" to the sender.
+			reason := strings.ReplaceAll(err.Error(), "file:"+file.path, "the upload")
+			reason = strings.ReplaceAll(reason, file.path, "the upload")
+			return Video{}, &IntakeError{Kind: ErrUploadNotVideo, Reason: reason, Err: err}
 		}
 	}
 	if in.cfg.Queue != nil && in.cfg.Queue.c != in.cfg.Catalog {
-		return Video{}, intakeErr(http.StatusInternalServerError, nil, "intake misconfigured: queue and catalogue differ")
+		return Video{}, intakeErr(ErrIntakeFailed, nil, "intake misconfigured: queue and catalogue differ")
 	}
 	id := uuid.NewString()
-	dst := in.cfg.Store.OriginalPath(id)
+	dst := in.cfg.Store.disk.OriginalPath(id)
 	if err := os.Rename(file.path, dst); err != nil {
-		return Video{}, intakeErr(http.StatusInternalServerError, err, "store original")
+		return Video{}, intakeErr(ErrIntakeFailed, err, "store original")
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
-		_ = os.Remove(dst)
-		return Video{}, intakeErr(http.StatusInternalServerError, err, "store original")
+		_ = os.Rename(dst, file.path) // give it back to the caller, who discards it
+		return Video{}, intakeErr(ErrIntakeFailed, err, "store original")
 	}
 	v := Video{
 		UUID:       id,
@@ -359,7 +299,7 @@ func (in *Intake) commit(ctx context.Context, file *received, name, sourceName s
 		State:      StateToTranscode,
 		Duration:   duration,
 		SourceSize: file.size,
-		SourceName: cleanSourceName(sourceName),
+		SourceName: cleanSourceName(m.SourceName),
 	}
 	var out Video
 	err = in.cfg.Catalog.update(ctx, func(txn *badger.Txn) error {
@@ -375,10 +315,11 @@ func (in *Intake) commit(ctx context.Context, file *received, name, sourceName s
 	if err != nil {
 		_ = os.Remove(dst)
 		if ctx.Err() != nil {
-			return Video{}, clientReadErr(ctx, err)
+			return Video{}, readErr(ctx, err)
 		}
-		return Video{}, intakeErr(http.StatusInternalServerError, err, "create video")
+		return Video{}, intakeErr(ErrIntakeFailed, err, "create video")
 	}
+	file.path = "" // the video owns it now
 	if in.cfg.Queue != nil {
 		in.cfg.Queue.signal()
 	}

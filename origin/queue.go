@@ -194,7 +194,7 @@ func (q *Queue) recoverInterrupted(ctx context.Context) error {
 			j.UpdatedAt = now
 			if j.Attempts >= q.maxAttempts() {
 				j.State = JobFailed
-				j.Error = fmt.Sprintf("interrupted %d times", j.Attempts)
+				j.Error = interruptedErr(j.Attempts).Error()
 				failed = append(failed, j)
 			} else {
 				j.State = JobQueued
@@ -214,7 +214,7 @@ func (q *Queue) recoverInterrupted(ctx context.Context) error {
 	for _, j := range failed {
 		q.logger.Warn("job failed", "job", j.ID, "video", j.VideoID, "kind", j.Kind, "err", j.Error)
 		if q.OnFailed != nil {
-			q.OnFailed(ctx, j, errors.New(j.Error))
+			q.OnFailed(ctx, j, interruptedErr(j.Attempts))
 		}
 	}
 	return nil
@@ -340,11 +340,29 @@ func (q *Queue) work(ctx context.Context, handle func(ctx context.Context, j Job
 	}
 }
 
+// ErrJobInterrupted fails a job that kept being cut off: the node stopped
+// or died (out of memory, say) in the middle of it MaxAttempts times.
+var ErrJobInterrupted = errors.New("job interrupted too many times")
+
+func interruptedErr(attempts int) error {
+	return fmt.Errorf("%w (%d starts)", ErrJobInterrupted, attempts)
+}
+
+// PanicError is a job handler's panic, turned into the job's failure. Its
+// text carries the stack: it belongs in the node's log and the job's record,
+// never in an answer to users.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("handler panic: %v\n%s", e.Value, e.Stack) }
+
 // runHandler turns a panicking handler into a failed job instead of a dead node.
 func runHandler(ctx context.Context, handle func(ctx context.Context, j Job) error, j Job) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panic: %v\n%s", r, debug.Stack())
+			err = &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
 	return handle(ctx, j)

@@ -72,6 +72,12 @@ func TestQueueRunsJobs(t *testing.T) {
 		if j.Error != err.Error() {
 			t.Errorf("OnFailed job error %q vs %v", j.Error, err)
 		}
+		var pe *PanicError
+		if isPanic := errors.As(err, &pe); isPanic != (j.VideoID == 3) {
+			t.Errorf("video %d failed with %T, PanicError only for the panic", j.VideoID, err)
+		} else if isPanic && (pe.Value != "boom" || !strings.Contains(string(pe.Stack), "runHandler")) {
+			t.Errorf("panic error %v lacks the value or the stack", pe.Value)
+		}
 		failures = append(failures, j)
 	}
 	handle := func(_ context.Context, j Job) error {
@@ -115,7 +121,7 @@ func TestQueueRunsJobs(t *testing.T) {
 	want := map[int64]struct{ state, errPart string }{
 		1: {JobDone, ""},
 		2: {JobFailed, "ffmpeg exited 1"},
-		3: {JobFailed, "handler panic: boom"},
+		3: {JobFailed, "handler panic: boom\ngoroutine"}, // the private record keeps the stack
 		4: {JobDone, ""},
 	}
 	for id, w := range want {
@@ -206,7 +212,12 @@ func TestQueueRecoversJobsOfKilledProcess(t *testing.T) {
 	plantRunning(t, c, Job{VideoID: 2, Attempts: DefaultMaxAttempts}) // keeps killing the node
 	q := NewQueue(c, testLogger(t))
 	failed := make(chan Job, 2)
-	q.OnFailed = func(_ context.Context, j Job, _ error) { failed <- j }
+	q.OnFailed = func(_ context.Context, j Job, err error) {
+		if !errors.Is(err, ErrJobInterrupted) {
+			t.Errorf("OnFailed err = %v, want ErrJobInterrupted", err)
+		}
+		failed <- j
+	}
 	ran := make(chan Job, 2)
 	stop := startRun(t, q, 2, func(_ context.Context, j Job) error { ran <- j; return nil })
 	waitFor(t, "recovered job done", func() bool { return jobStates(t, q)[1].State == JobDone })

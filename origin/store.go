@@ -5,120 +5,136 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/peeredge/peeredge/internal/layout"
 )
 
-// Store is the on-disk layout under Root:
-//
-//	media/streaming-playlists/hls/{uuid}/  HLS files of a video (served by the edge)
-//	media/torrents/                        .torrent files
-//	originals/{uuid}                       uploaded source files
-//	tmp/                                   uploads in progress and staging dirs
-//
-// tmp is on the same filesystem as the rest, so renames out of it are atomic.
-type Store struct{ Root string }
+// Store keeps the node's files in the data directory's layout (see package
+// layout): it creates the directories, hands out temporary files and
+// staging directories under tmp/, and publishes a video's files by rename,
+// so the edge never sees half of them.
+type Store struct{ disk layout.Disk }
 
 // NewStore creates the layout under root and empties root/tmp, whose entries
 // can only be leftovers of a previous run that stopped mid-way.
 func NewStore(root string) (*Store, error) {
-	abs, err := filepath.Abs(root)
+	disk, err := layout.NewDisk(root)
 	if err != nil {
-		return nil, fmt.Errorf("store root %s: %w", root, err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	s := &Store{Root: abs}
-	for _, d := range []string{s.hlsRoot(), s.TorrentsDir(), s.originalsDir(), s.tmpDir()} {
+	s := &Store{disk: disk}
+	for _, d := range []string{disk.HLSRoot(), disk.TorrentsDir(), disk.WebSeedOnlyDir(), disk.OriginalsDir(), disk.TmpDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	entries, err := os.ReadDir(s.tmpDir())
+	entries, err := os.ReadDir(disk.TmpDir())
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(s.tmpDir(), e.Name())); err != nil {
+		if err := os.RemoveAll(filepath.Join(disk.TmpDir(), e.Name())); err != nil {
 			return nil, fmt.Errorf("store: clean tmp: %w", err)
 		}
 	}
 	return s, nil
 }
 
-// MediaDir is the directory the edge serves (under /static/).
-func (s *Store) MediaDir() string { return filepath.Join(s.Root, "media") }
+// Disk is the layout the store keeps.
+func (s *Store) Disk() layout.Disk { return s.disk }
 
-func (s *Store) hlsRoot() string      { return filepath.Join(s.MediaDir(), "streaming-playlists", "hls") }
-func (s *Store) originalsDir() string { return filepath.Join(s.Root, "originals") }
-func (s *Store) tmpDir() string       { return filepath.Join(s.Root, "tmp") }
-
-// HLSDir is the directory of a video's HLS files. uuid must be a catalogue
-// UUID (callers get it from the catalogue, never from a request).
-func (s *Store) HLSDir(uuid string) string { return filepath.Join(s.hlsRoot(), uuid) }
-
-// TorrentsDir holds the .torrent files of all videos.
-func (s *Store) TorrentsDir() string { return filepath.Join(s.MediaDir(), "torrents") }
-
-// OriginalPath is where a video's uploaded source file is kept.
-func (s *Store) OriginalPath(uuid string) string { return filepath.Join(s.originalsDir(), uuid) }
-
-// TempFile creates a file in root/tmp (see os.CreateTemp for pattern).
+// TempFile creates a file in tmp/ (see os.CreateTemp for pattern).
 func (s *Store) TempFile(pattern string) (*os.File, error) {
-	f, err := os.CreateTemp(s.tmpDir(), pattern)
+	f, err := os.CreateTemp(s.disk.TmpDir(), pattern)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	return f, nil
 }
 
-// StagingDir creates a fresh empty directory under root/tmp in which a
-// video's HLS files are written before PublishDir makes them visible.
+// StagingDir creates a fresh empty directory under tmp/ in which a video's
+// HLS files (and its torrents, at layout.StagedTorrentPath) are written
+// before Publish makes them visible.
 func (s *Store) StagingDir(uuid string) (string, error) {
-	id, err := canonicalUUID(uuid)
+	id, err := layout.CanonicalUUID(uuid)
 	if err != nil {
 		return "", fmt.Errorf("staging dir: %w", err)
 	}
-	dir, err := os.MkdirTemp(s.tmpDir(), "stage-"+id+"-")
+	dir, err := os.MkdirTemp(s.disk.TmpDir(), layout.StagingPrefix(id))
 	if err != nil {
 		return "", fmt.Errorf("staging dir: %w", err)
 	}
 	return dir, nil
 }
 
-// PublishDir moves a staging directory to HLSDir(uuid) in one rename, so the
-// edge sees either the old complete set of files or the new one. An existing
-// directory is swapped atomically (renameat2 RENAME_EXCHANGE) and then
-// removed; on filesystems without exchange it is moved aside first, leaving
-// a moment with no directory but never a mixed one.
-func (s *Store) PublishDir(staging, uuid string) error {
-	id, err := canonicalUUID(uuid)
+// Publish makes a staged video visible: each named torrent (both its forms,
+// written at layout.StagedTorrentPath) is moved to the torrents directory,
+// then the staging directory becomes the video's HLS directory in one
+// rename. Torrents go first: a crash in between leaves a torrent whose files
+// are not served yet, never files without their torrent, and publishing
+// again overwrites both.
+func (s *Store) Publish(staging, uuid string, torrents []string) error {
+	id, err := layout.CanonicalUUID(uuid)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	staging, err = filepath.Abs(staging)
+	if err := s.checkStaging(staging); err != nil {
+		return err
+	}
+	for _, name := range torrents {
+		if u, _, ok := layout.ParseTorrentFileName(name); !ok || u != id {
+			return fmt.Errorf("publish %s: %q is not one of its torrents", id, name)
+		}
+		if err := os.Rename(layout.StagedTorrentPath(staging, name, false), s.disk.WebSeedOnlyPath(name)); err != nil {
+			return fmt.Errorf("publish WebSeed-only %s: %w", name, err)
+		}
+		if err := os.Rename(layout.StagedTorrentPath(staging, name, true), s.disk.TorrentPath(name)); err != nil {
+			return fmt.Errorf("publish %s: %w", name, err)
+		}
+	}
+	if len(torrents) > 0 {
+		if err := errors.Join(syncDir(s.disk.WebSeedOnlyDir()), syncDir(s.disk.TorrentsDir())); err != nil {
+			return fmt.Errorf("publish %s: %w", id, err)
+		}
+	}
+	return s.publishDir(staging, id)
+}
+
+func (s *Store) checkStaging(staging string) error {
+	abs, err := filepath.Abs(staging)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	if filepath.Dir(staging) != s.tmpDir() {
+	if filepath.Dir(abs) != s.disk.TmpDir() {
 		return fmt.Errorf("publish: %s is not a staging dir of this store", staging)
 	}
+	return nil
+}
+
+// publishDir moves a staging directory to the HLS directory of id in one
+// rename, so the edge sees either the old complete set of files or the new
+// one. An existing directory is swapped with the new one where the system
+// can (see exchangeDirs) and then removed; elsewhere it is moved aside
+// first, leaving a moment with no directory but never a mixed one.
+func (s *Store) publishDir(staging, id string) error {
+	staging, _ = filepath.Abs(staging) // checked by checkStaging
 	if err := syncDir(staging); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	target := s.HLSDir(id)
-	err = os.Rename(staging, target)
+	target := s.disk.HLSDir(id)
+	err := os.Rename(staging, target)
 	if err == nil {
-		return syncDir(s.hlsRoot())
+		return syncDir(s.disk.HLSRoot())
 	}
 	if _, statErr := os.Stat(target); statErr != nil {
 		return fmt.Errorf("publish %s: %w", id, err)
 	}
 	// target exists: swap the two directories, then remove the old one (now at staging).
-	err = unix.Renameat2(unix.AT_FDCWD, staging, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
+	swapped, err := exchangeDirs(staging, target)
 	if err != nil {
-		if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EOPNOTSUPP) {
-			return fmt.Errorf("publish %s: exchange: %w", id, err)
-		}
+		return fmt.Errorf("publish %s: exchange: %w", id, err)
+	}
+	if !swapped {
 		aside := staging + ".old"
 		if err := os.Rename(target, aside); err != nil {
 			return fmt.Errorf("publish %s: %w", id, err)
@@ -129,7 +145,7 @@ func (s *Store) PublishDir(staging, uuid string) error {
 		}
 		staging = aside
 	}
-	if err := syncDir(s.hlsRoot()); err != nil {
+	if err := syncDir(s.disk.HLSRoot()); err != nil {
 		return fmt.Errorf("publish %s: %w", id, err)
 	}
 	if err := os.RemoveAll(staging); err != nil {
@@ -138,29 +154,31 @@ func (s *Store) PublishDir(staging, uuid string) error {
 	return nil
 }
 
-// RemoveVideo deletes a video's HLS directory, original and torrents
-// (torrent files named "{uuid}-…", as the swarm package names them).
+// RemoveVideo deletes a video's HLS directory, original and torrents (both
+// forms). Removing a video that has none of them is not an error.
 func (s *Store) RemoveVideo(uuid string) error {
-	id, err := canonicalUUID(uuid)
+	id, err := layout.CanonicalUUID(uuid)
 	if err != nil {
 		return fmt.Errorf("remove video: %w", err)
 	}
 	var errs []error
-	if err := os.RemoveAll(s.HLSDir(id)); err != nil {
+	remove := func(path string) {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := os.RemoveAll(s.disk.HLSDir(id)); err != nil {
 		errs = append(errs, err)
 	}
-	if err := os.Remove(s.OriginalPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, err)
-	}
-	entries, err := os.ReadDir(s.TorrentsDir())
+	remove(s.disk.OriginalPath(id))
+	entries, err := os.ReadDir(s.disk.TorrentsDir())
 	if err != nil {
 		errs = append(errs, err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), id+"-") {
-			if err := os.Remove(filepath.Join(s.TorrentsDir(), e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
+		if u, _, ok := layout.ParseTorrentFileName(e.Name()); ok && u == id {
+			remove(s.disk.TorrentPath(e.Name()))
+			remove(s.disk.WebSeedOnlyPath(e.Name()))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/peeredge/peeredge/internal/layout"
 )
 
 const testUUID = "a44521d0-0fb8-4ade-8002-3385545c3318"
@@ -41,9 +43,11 @@ func TestNewStoreLayoutAndTmpCleanup(t *testing.T) {
 			t.Errorf("%s not created: %v", d, err)
 		}
 	}
-	if s.HLSDir(testUUID) != filepath.Join(root, "media", "streaming-playlists", "hls", testUUID) ||
-		s.OriginalPath(testUUID) != filepath.Join(root, "originals", testUUID) ||
-		s.MediaDir() != filepath.Join(root, "media") || s.TorrentsDir() != filepath.Join(root, "media", "torrents") {
+	d := s.Disk()
+	if d.HLSDir(testUUID) != filepath.Join(root, "media", "streaming-playlists", "hls", testUUID) ||
+		d.OriginalPath(testUUID) != filepath.Join(root, "originals", testUUID) ||
+		d.MediaDir() != filepath.Join(root, "media") || d.TorrentsDir() != filepath.Join(root, "media", "torrents") ||
+		d.WebSeedOnlyDir() != filepath.Join(root, "media", "torrents", "webseed-only") {
 		t.Error("unexpected paths")
 	}
 
@@ -57,7 +61,7 @@ func TestNewStoreLayoutAndTmpCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(stage, "x"), "x")
-	writeFile(t, s.OriginalPath(testUUID), "keep")
+	writeFile(t, d.OriginalPath(testUUID), "keep")
 
 	if _, err := NewStore(root); err != nil { // a restart
 		t.Fatal(err)
@@ -66,17 +70,19 @@ func TestNewStoreLayoutAndTmpCleanup(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("tmp not cleaned: %d entries left", len(entries))
 	}
-	if readFile(t, s.OriginalPath(testUUID)) != "keep" {
+	if readFile(t, d.OriginalPath(testUUID)) != "keep" {
 		t.Error("cleanup touched originals")
 	}
 }
 
-func TestPublishDir(t *testing.T) {
+func TestPublish(t *testing.T) {
 	s, err := NewStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	publish := func(files map[string]string) {
+	d := s.Disk()
+	torrent := layout.TorrentFileName(testUUID, 720)
+	publish := func(files map[string]string, torrentContent string) {
 		t.Helper()
 		stage, err := s.StagingDir(testUUID)
 		if err != nil {
@@ -85,38 +91,53 @@ func TestPublishDir(t *testing.T) {
 		for name, content := range files {
 			writeFile(t, filepath.Join(stage, name), content)
 		}
-		if err := s.PublishDir(stage, testUUID); err != nil {
+		writeFile(t, layout.StagedTorrentPath(stage, torrent, true), torrentContent)
+		writeFile(t, layout.StagedTorrentPath(stage, torrent, false), torrentContent+" without trackers")
+		if err := s.Publish(stage, testUUID, []string{torrent}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(stage); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("staging dir still exists: %v", err)
 		}
 	}
-	publish(map[string]string{"master.m3u8": "v1", "old-only.mp4": "old"})
-	if readFile(t, filepath.Join(s.HLSDir(testUUID), "master.m3u8")) != "v1" {
+	publish(map[string]string{"master.m3u8": "v1", "old-only.mp4": "old"}, "t1")
+	if readFile(t, filepath.Join(d.HLSDir(testUUID), "master.m3u8")) != "v1" {
 		t.Fatal("first publish missing")
 	}
-	publish(map[string]string{"master.m3u8": "v2"})
-	if readFile(t, filepath.Join(s.HLSDir(testUUID), "master.m3u8")) != "v2" {
+	publish(map[string]string{"master.m3u8": "v2"}, "t2")
+	if readFile(t, filepath.Join(d.HLSDir(testUUID), "master.m3u8")) != "v2" {
 		t.Error("republish did not replace the files")
 	}
-	if _, err := os.Stat(filepath.Join(s.HLSDir(testUUID), "old-only.mp4")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(d.HLSDir(testUUID), "old-only.mp4")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("republish left a file of the old set")
 	}
-	if entries, _ := os.ReadDir(s.tmpDir()); len(entries) != 0 {
+	if got := readFile(t, d.TorrentPath(torrent)); got != "t2" {
+		t.Errorf("torrent = %q, want the republished one", got)
+	}
+	if got := readFile(t, d.WebSeedOnlyPath(torrent)); got != "t2 without trackers" {
+		t.Errorf("WebSeed-only torrent = %q", got)
+	}
+	entries, _ := os.ReadDir(d.HLSDir(testUUID))
+	if len(entries) != 1 {
+		t.Errorf("HLS directory holds %d entries, want only the playlist (torrents moved out)", len(entries))
+	}
+	if entries, _ := os.ReadDir(d.TmpDir()); len(entries) != 0 {
 		t.Errorf("publish left %d entries in tmp", len(entries))
 	}
 
 	outside := t.TempDir()
-	if err := s.PublishDir(outside, testUUID); err == nil {
+	if err := s.Publish(outside, testUUID, nil); err == nil {
 		t.Error("published a directory outside the store's tmp")
 	}
 	stage, _ := s.StagingDir(testUUID)
+	if err := s.Publish(stage, testUUID, []string{layout.TorrentFileName("01542709-aa56-4e25-9ad3-09237c6c3318", 720)}); err == nil {
+		t.Error("published another video's torrent")
+	}
 	for _, bad := range []string{"../../etc", "", testUUID + "/x"} {
-		if err := s.PublishDir(stage, bad); !errors.Is(err, ErrInvalidUUID) {
-			t.Errorf("PublishDir(%q) err = %v", bad, err)
+		if err := s.Publish(stage, bad, nil); !errors.Is(err, layout.ErrInvalidUUID) {
+			t.Errorf("Publish(%q) err = %v", bad, err)
 		}
-		if err := s.RemoveVideo(bad); !errors.Is(err, ErrInvalidUUID) {
+		if err := s.RemoveVideo(bad); !errors.Is(err, layout.ErrInvalidUUID) {
 			t.Errorf("RemoveVideo(%q) err = %v", bad, err)
 		}
 	}
@@ -127,26 +148,31 @@ func TestRemoveVideo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := s.Disk()
 	const other = "01542709-aa56-4e25-9ad3-09237c6c3318"
+	mine, theirs := layout.TorrentFileName(testUUID, 720), layout.TorrentFileName(other, 720)
 	stage, _ := s.StagingDir(testUUID)
 	writeFile(t, filepath.Join(stage, "master.m3u8"), "x")
-	if err := s.PublishDir(stage, testUUID); err != nil {
+	if err := s.Publish(stage, testUUID, nil); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, s.OriginalPath(testUUID), "orig")
-	writeFile(t, filepath.Join(s.TorrentsDir(), testUUID+"-720-hls.torrent"), "t")
-	writeFile(t, filepath.Join(s.TorrentsDir(), other+"-720-hls.torrent"), "t")
-
+	writeFile(t, d.OriginalPath(testUUID), "orig")
+	for _, name := range []string{mine, theirs} {
+		writeFile(t, d.TorrentPath(name), "t")
+		writeFile(t, d.WebSeedOnlyPath(name), "t")
+	}
 	if err := s.RemoveVideo(testUUID); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{s.HLSDir(testUUID), s.OriginalPath(testUUID), filepath.Join(s.TorrentsDir(), testUUID+"-720-hls.torrent")} {
+	for _, p := range []string{d.HLSDir(testUUID), d.OriginalPath(testUUID), d.TorrentPath(mine), d.WebSeedOnlyPath(mine)} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still exists", p)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(s.TorrentsDir(), other+"-720-hls.torrent")); err != nil {
-		t.Error("removed another video's torrent")
+	for _, p := range []string{d.TorrentPath(theirs), d.WebSeedOnlyPath(theirs)} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("removed another video's torrent: %v", err)
+		}
 	}
 	if err := s.RemoveVideo(testUUID); err != nil {
 		t.Errorf("removing twice: %v", err)

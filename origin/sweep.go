@@ -1,6 +1,8 @@
 package origin
 
 import (
+	"github.com/peeredge/peeredge/internal/layout"
+
 	"context"
 	"errors"
 	"fmt"
@@ -13,12 +15,12 @@ import (
 // video leaves one; nothing else would ever delete it. Names that are not
 // UUIDs are not ours to judge and stay.
 func (s *Store) SweepOrphanOriginals(ctx context.Context, c *Catalog) (removed []string, err error) {
-	entries, err := os.ReadDir(s.originalsDir())
+	entries, err := os.ReadDir(s.disk.OriginalsDir())
 	if err != nil {
 		return nil, fmt.Errorf("sweep originals: %w", err)
 	}
 	for _, e := range entries {
-		id, err := canonicalUUID(e.Name())
+		id, err := layout.CanonicalUUID(e.Name())
 		if err != nil || id != e.Name() || !e.Type().IsRegular() {
 			continue
 		}
@@ -29,7 +31,7 @@ func (s *Store) SweepOrphanOriginals(ctx context.Context, c *Catalog) (removed [
 		case !errors.Is(err, ErrNotFound):
 			return removed, fmt.Errorf("sweep originals: %w", err)
 		}
-		if err := os.Remove(filepath.Join(s.originalsDir(), id)); err != nil {
+		if err := os.Remove(filepath.Join(s.disk.OriginalsDir(), id)); err != nil {
 			return removed, fmt.Errorf("sweep originals: %w", err)
 		}
 		removed = append(removed, id)

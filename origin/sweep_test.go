@@ -24,7 +24,7 @@ func TestSweepOrphanOriginals(t *testing.T) {
 	orphan := "6f9619ff-8b86-4d01-b42d-00c04fc964ff"
 	other := "notes.txt" // not a UUID: left alone
 	for _, name := range []string{owned.UUID, orphan, other} {
-		if err := os.WriteFile(filepath.Join(s.originalsDir(), name), []byte("x"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(s.disk.OriginalsDir(), name), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,7 +36,7 @@ func TestSweepOrphanOriginals(t *testing.T) {
 		t.Errorf("removed %q, want only the orphan %q", removed, orphan)
 	}
 	for name, want := range map[string]bool{owned.UUID: true, orphan: false, other: true} {
-		_, err := os.Stat(filepath.Join(s.originalsDir(), name))
+		_, err := os.Stat(filepath.Join(s.disk.OriginalsDir(), name))
 		if (err == nil) != want {
 			t.Errorf("%s exists = %v, want %v", name, err == nil, want)
 		}

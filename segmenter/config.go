@@ -17,28 +17,33 @@ type Config struct {
 	Logger          *slog.Logger  // nil = slog.Default()
 }
 
+// Defaults of a zero Config, which the node's own defaults are.
+const (
+	DefaultFFmpeg          = "ffmpeg"
+	DefaultFFprobe         = "ffprobe"
+	DefaultSegmentDuration = 4 * time.Second
+)
+
 // DefaultRungs returns the ladder used when Config.Rungs is nil.
 func DefaultRungs() []int { return []int{1080, 720, 480, 360, 240} }
 
-const defaultSegmentDuration = 4 * time.Second
-
 func (c Config) ffmpegPath() string {
 	if c.FFmpeg == "" {
-		return "ffmpeg"
+		return DefaultFFmpeg
 	}
 	return c.FFmpeg
 }
 
 func (c Config) ffprobePath() string {
 	if c.FFprobe == "" {
-		return "ffprobe"
+		return DefaultFFprobe
 	}
 	return c.FFprobe
 }
 
 func (c Config) segmentDuration() time.Duration {
 	if c.SegmentDuration <= 0 {
-		return defaultSegmentDuration
+		return DefaultSegmentDuration
 	}
 	return c.SegmentDuration
 }

@@ -97,6 +97,10 @@ func formatSeconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
 
+// ErrFFmpegFailed is ffmpeg exiting with an error while transcoding; the
+// error carries ffmpeg's last stderr lines (which may name local files).
+var ErrFFmpegFailed = errors.New("ffmpeg failed")
+
 // stderrLines is how much of ffmpeg's stderr a failure reports.
 const stderrLines = 10
 
@@ -130,7 +134,7 @@ func (c Config) runFFmpeg(ctx context.Context, args []string, total time.Duratio
 	}
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
-		return fmt.Errorf("ffmpeg: %w: %s", err, stderr.reason(err))
+		return fmt.Errorf("%w: %w: %s", ErrFFmpegFailed, err, stderr.reason(err))
 	}
 	return fmt.Errorf("ffmpeg: %w", err)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/peeredge/peeredge/internal/layout"
 )
 
 const outputFileMode = 0o644
@@ -23,15 +25,15 @@ func writePlaylists(outDir string, renditions []Rendition) error {
 			return fmt.Errorf("write media playlist: %w", err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(outDir, MasterPlaylistName), masterPlaylist(renditions), outputFileMode); err != nil {
+	if err := os.WriteFile(filepath.Join(outDir, layout.MasterPlaylistName), masterPlaylist(renditions), outputFileMode); err != nil {
 		return fmt.Errorf("write master playlist: %w", err)
 	}
 	data, err := segmentsSHA256JSON(renditions)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(outDir, SegmentsSHA256Name), data, outputFileMode); err != nil {
-		return fmt.Errorf("write %s: %w", SegmentsSHA256Name, err)
+	if err := os.WriteFile(filepath.Join(outDir, layout.SegmentsSHA256Name), data, outputFileMode); err != nil {
+		return fmt.Errorf("write %s: %w", layout.SegmentsSHA256Name, err)
 	}
 	return nil
 }
@@ -48,7 +50,7 @@ func segmentsSHA256JSON(renditions []Rendition) ([]byte, error) {
 		}
 		name, err := json.Marshal(r.FileName)
 		if err != nil {
-			return nil, fmt.Errorf("encode %s: %w", SegmentsSHA256Name, err)
+			return nil, fmt.Errorf("encode %s: %w", layout.SegmentsSHA256Name, err)
 		}
 		b.Write(name)
 		b.WriteString(":{")
@@ -62,7 +64,7 @@ func segmentsSHA256JSON(renditions []Rendition) ([]byte, error) {
 	}
 	b.WriteString("}\n")
 	if !json.Valid(b.Bytes()) {
-		return nil, fmt.Errorf("encode %s: invalid JSON", SegmentsSHA256Name)
+		return nil, fmt.Errorf("encode %s: invalid JSON", layout.SegmentsSHA256Name)
 	}
 	return b.Bytes(), nil
 }

@@ -14,13 +14,6 @@ import (
 // media playlist needs 6, and 6 also drops the PROGRAM-ID attribute.
 const hlsVersion = 7
 
-// MasterPlaylistName and SegmentsSHA256Name are the fixed file names PeerTube
-// uses next to the per-rung files.
-const (
-	MasterPlaylistName = "master.m3u8"
-	SegmentsSHA256Name = "segments-sha256.json"
-)
-
 // headerLines is a grafov CustomTag carrying playlist-level tags the library
 // writes wrongly or not at all. grafov keeps custom tags in a map, so all of
 // them travel in this one value to keep the output order fixed.

@@ -152,7 +152,7 @@ func TestCraftedReferencesAreRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			w = watchFIFO(t, filepath.Join(dir, "secret.mp4"))
-			_, err = Config{}.Segment(ctx, input, out, "crafted", nil)
+			_, err = Config{}.Segment(ctx, input, out, testUUID, nil)
 			if w.Stop() {
 				t.Error("Segment opened the referenced file")
 			}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/layout"
 )
 
 // Segment is one media segment of a rendition's fragmented MP4.
@@ -23,8 +25,8 @@ type Segment struct {
 type Rendition struct {
 	Height, Width    int
 	FPS              float64
-	FileName         string // "{uuid}-{height}-fragmented.mp4"
-	PlaylistName     string // "{uuid}-{height}.m3u8"
+	FileName         string // layout.RenditionFileName
+	PlaylistName     string // layout.MediaPlaylistName
 	Size             int64
 	Bandwidth        int    // peak segment bit rate, bits/s
 	AverageBandwidth int    // bits/s over all segments
@@ -54,8 +56,8 @@ var errAlignment = errors.New("renditions are not segment-aligned")
 // segments-sha256.json. progress (may be nil) receives fractions in [0,1].
 // On error outDir may hold partial files; the caller discards the staging dir.
 func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progress func(float64)) (Result, error) {
-	if err := checkUUID(uuid); err != nil {
-		return Result{}, err
+	if id, err := layout.CanonicalUUID(uuid); err != nil || id != uuid {
+		return Result{}, fmt.Errorf("segment: want a canonical uuid, got %q: %w", uuid, layout.ErrInvalidUUID)
 	}
 	if progress == nil {
 		progress = func(float64) {}
@@ -91,8 +93,8 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 	for i, r := range rungs {
 		renditions[i] = Rendition{
 			Height: r.Height, Width: r.Width, FPS: r.FPS,
-			FileName:     fmt.Sprintf("%s-%d-fragmented.mp4", uuid, r.Height),
-			PlaylistName: fmt.Sprintf("%s-%d.m3u8", uuid, r.Height),
+			FileName:     layout.RenditionFileName(uuid, r.Height),
+			PlaylistName: layout.MediaPlaylistName(uuid, r.Height),
 		}
 		plan.mp4s = append(plan.mp4s, "file:"+filepath.Join(outDir, renditions[i].FileName))
 		plan.playlists = append(plan.playlists, "file:"+filepath.Join(scratch, fmt.Sprintf("%d.m3u8", r.Height)))
@@ -124,19 +126,6 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 	log.Info("segmented", "took", time.Since(start).Round(time.Millisecond), "duration", res.Duration, "segments", len(renditions[0].Segments))
 	progress(1)
 	return res, nil
-}
-
-// checkUUID keeps the id safe inside file names, playlists and JSON.
-func checkUUID(uuid string) error {
-	if uuid == "" || len(uuid) > 128 || uuid[0] == '-' {
-		return fmt.Errorf("segment: invalid uuid %q", uuid)
-	}
-	for _, c := range uuid {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("segment: invalid uuid %q", uuid)
-		}
-	}
-	return nil
 }
 
 // finishRendition reads the muxer's playlist, checks the ranges against the

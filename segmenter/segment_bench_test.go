@@ -21,7 +21,7 @@ func BenchmarkSegment720p(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := cfg.Segment(context.Background(), src, out, "bench", nil); err != nil {
+		if _, err := cfg.Segment(context.Background(), src, out, testUUID, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

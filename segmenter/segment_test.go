@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
@@ -71,7 +72,7 @@ func TestSegmentEndToEnd(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			start := time.Now()
-			res, err := tt.cfg.Segment(ctx, src, out, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", func(f float64) {
+			res, err := tt.cfg.Segment(ctx, src, out, testUUID, func(f float64) {
 				mu.Lock()
 				progress = append(progress, f)
 				mu.Unlock()
@@ -89,7 +90,7 @@ func TestSegmentEndToEnd(t *testing.T) {
 			checkDecodable(t, out, res, tt.clip.Seconds)
 			checkProgress(t, progress)
 			if testing.Verbose() {
-				for _, name := range []string{res.Renditions[len(res.Renditions)-1].PlaylistName, MasterPlaylistName, SegmentsSHA256Name} {
+				for _, name := range []string{res.Renditions[len(res.Renditions)-1].PlaylistName, layout.MasterPlaylistName, layout.SegmentsSHA256Name} {
 					data, _ := os.ReadFile(filepath.Join(out, name))
 					t.Logf("%s:\n%s", name, data)
 				}
@@ -131,7 +132,7 @@ func checkOutputFiles(t *testing.T, dir string, res Result) {
 	for _, e := range entries {
 		got = append(got, e.Name())
 	}
-	want := []string{MasterPlaylistName, SegmentsSHA256Name}
+	want := []string{layout.MasterPlaylistName, layout.SegmentsSHA256Name}
 	for _, r := range res.Renditions {
 		want = append(want, r.FileName, r.PlaylistName)
 		st, err := os.Stat(filepath.Join(dir, r.FileName))
@@ -177,16 +178,16 @@ func checkAligned(t *testing.T, res Result, seg time.Duration, seconds float64) 
 
 func checkSegmentsJSON(t *testing.T, dir string, res Result) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, SegmentsSHA256Name))
+	data, err := os.ReadFile(filepath.Join(dir, layout.SegmentsSHA256Name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var hashes map[string]map[string]string
 	if err := json.Unmarshal(data, &hashes); err != nil {
-		t.Fatalf("%s: %v", SegmentsSHA256Name, err)
+		t.Fatalf("%s: %v", layout.SegmentsSHA256Name, err)
 	}
 	if len(hashes) != len(res.Renditions) {
-		t.Errorf("%s lists %d files, want %d", SegmentsSHA256Name, len(hashes), len(res.Renditions))
+		t.Errorf("%s lists %d files, want %d", layout.SegmentsSHA256Name, len(hashes), len(res.Renditions))
 	}
 	for _, r := range res.Renditions {
 		// The ranges must be exactly the playlist's EXT-X-BYTERANGE ranges.
@@ -245,12 +246,12 @@ func checkPlaylistsRFC(t *testing.T, dir string, res Result) {
 			}
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, MasterPlaylistName))
+	data, err := os.ReadFile(filepath.Join(dir, layout.MasterPlaylistName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range checkPlaylist(data, masterKind) {
-		t.Errorf("%s: %v", MasterPlaylistName, e)
+		t.Errorf("%s: %v", layout.MasterPlaylistName, e)
 	}
 	if !bytes.HasPrefix(data, []byte("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")) {
 		t.Errorf("master header:\n%s", data)
@@ -308,6 +309,9 @@ func checkProgress(t *testing.T, progress []float64) {
 	}
 }
 
+// testUUID names the outputs of every test segmentation.
+const testUUID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
 func TestSegmentCancel(t *testing.T) {
 	testmedia.RequireFFmpeg(t)
 	src := testmedia.Make(t, t.TempDir(), testmedia.Clip{Name: "long.mp4", Width: 640, Height: 360, FPS: 30, Seconds: 30, Audio: true})
@@ -315,7 +319,7 @@ func TestSegmentCancel(t *testing.T) {
 	defer cancel()
 	var once sync.Once
 	start := time.Now()
-	_, err := Config{}.Segment(ctx, src, t.TempDir(), "cancelled", func(f float64) {
+	_, err := Config{}.Segment(ctx, src, t.TempDir(), testUUID, func(f float64) {
 		if f > 0 {
 			once.Do(cancel)
 		}
@@ -331,18 +335,19 @@ func TestSegmentReportsFFmpegFailure(t *testing.T) {
 	src := testmedia.Make(t, t.TempDir(), testmedia.Clip{Name: "v.mp4", Width: 320, Height: 240, FPS: 25, Seconds: 1})
 	out := t.TempDir()
 	// A directory where the rung's file must go makes ffmpeg's muxer fail.
-	if err := os.Mkdir(filepath.Join(out, "blocked-240-fragmented.mp4"), 0o755); err != nil {
+	blocked := layout.RenditionFileName(testUUID, 240)
+	if err := os.Mkdir(filepath.Join(out, blocked), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Config{Rungs: []int{}}.Segment(context.Background(), src, out, "blocked", nil)
-	if err == nil || !strings.Contains(err.Error(), "ffmpeg") || !strings.Contains(err.Error(), "blocked-240-fragmented.mp4") {
+	_, err := Config{Rungs: []int{}}.Segment(context.Background(), src, out, testUUID, nil)
+	if err == nil || !strings.Contains(err.Error(), "ffmpeg") || !strings.Contains(err.Error(), blocked) {
 		t.Fatalf("err = %v, want ffmpeg's complaint about the output file", err)
 	}
 	t.Logf("error: %v", err)
 }
 
 func TestSegmentRejectsBadUUID(t *testing.T) {
-	for _, id := range []string{"", "../x", "-f", `a"b`, "a b", strings.Repeat("a", 129)} {
+	for _, id := range []string{"", "../x", "-f", `a"b`, "a b", strings.Repeat("a", 129), strings.ToUpper(testUUID), "{" + testUUID[1:35] + "}"} {
 		if _, err := (Config{}).Segment(context.Background(), "/nonexistent", t.TempDir(), id, nil); err == nil || !strings.Contains(err.Error(), "invalid uuid") {
 			t.Errorf("uuid %q: err = %v", id, err)
 		}

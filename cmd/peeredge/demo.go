@@ -2,14 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 
+	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/internal/node"
 	"github.com/peeredge/peeredge/origin"
-	"github.com/peeredge/peeredge/swarm"
 )
 
 const demoName = "peeredge demo"
@@ -46,31 +47,27 @@ func demo(ctx context.Context, args []string) error {
 	}
 	printPublished(n, v)
 	if len(v.Renditions) > 0 {
-		u := n.URLs()
 		r := v.Renditions[0]
-		m := swarm.Magnet{InfoHash: r.InfoHash, Name: r.FileName, Length: r.Size, Trackers: u.Trackers(),
-			WebSeeds: []string{u.WebSeed(r.FileName)}, TorrentURL: u.Torrent(r.TorrentName)}
-		fmt.Printf("  %4dp magnet:     %s\n", r.Height, m.String())
+		fmt.Printf("  %4dp magnet:     %s\n", r.Height, api.MagnetURI(n.URLs(), r, n.P2PEnabled()))
 	}
 	fmt.Printf("\nTry: ffplay %s   (Ctrl-C stops the node)\n\n", n.URLs().MasterPlaylist(v.UUID))
 	return serveNode(ctx, n, o.cfg.Listen)
 }
 
 func findDemo(ctx context.Context, n *node.Node) (origin.Video, bool, error) {
-	for start := 0; ; start += 100 {
-		videos, total, err := n.Catalog().Videos(ctx, start, 100)
-		if err != nil {
-			return origin.Video{}, false, err
+	var demo origin.Video
+	errFound := errors.New("found")
+	err := n.Catalog().EachVideo(ctx, func(v origin.Video) error {
+		if v.Name == demoName && v.State == origin.StatePublished {
+			demo = v
+			return errFound
 		}
-		for _, v := range videos {
-			if v.Name == demoName && v.State == origin.StatePublished {
-				return v, true, nil
-			}
-		}
-		if start+len(videos) >= total || len(videos) == 0 {
-			return origin.Video{}, false, nil
-		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		return demo, true, nil
 	}
+	return origin.Video{}, false, err
 }
 
 // makeDemoClip renders a test pattern with a tone, like an upload would be.

@@ -96,7 +96,7 @@ func printPublished(n *node.Node, v origin.Video) {
 	u := n.URLs()
 	fmt.Printf("video %d %q published (uuid %s, %.1f s)\n", v.ID, v.Name, v.UUID, v.Duration)
 	fmt.Printf("  master playlist: %s\n", u.MasterPlaylist(v.UUID))
-	fmt.Printf("  API:             %s/api/v1/videos/%s\n", u.Base(), v.ShortUUID)
+	fmt.Printf("  API:             %s\n", u.Video(v.ShortUUID))
 	for _, r := range v.Renditions {
 		fmt.Printf("  %4dp torrent:    %s\n", r.Height, u.Torrent(r.TorrentName))
 	}

@@ -42,6 +42,6 @@ func announceToken(n *node.Node) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "\nAdmin token (shown once; only its hash is stored):\n\n    %s\n\n"+
-		"Upload with:\n    curl -H 'Authorization: Bearer %s' -F name=clip -F videofile=@clip.mp4 %s/api/v1/videos/upload\n\n",
-		n.NewAdminToken, n.NewAdminToken, n.URLs().Base())
+		"Upload with:\n    curl -H 'Authorization: Bearer %s' -F name=clip -F videofile=@clip.mp4 %s\n\n",
+		n.NewAdminToken, n.NewAdminToken, n.URLs().Upload())
 }

@@ -1,5 +1,8 @@
-// Package node wires the origin, segmenter, swarm and edge into one running
-// peeredge node. It holds no protocol code of its own.
+// Package node wires the rooms into one running peeredge node: it opens the
+// origin (catalogue, store, queue, intake), builds the publisher over the
+// segmenter and the swarm, mounts the API and the tracker on the edge, and
+// starts and stops them. It holds the admin's P2P switch, which all of them
+// obey; it holds no protocol code and no workflow of its own.
 package node
 
 import (
@@ -8,6 +11,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/peeredge/peeredge/segmenter"
+	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
 )
 
@@ -33,18 +38,20 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
-// Defaults returns the embedded defaults: a node that runs with no config file.
+// Defaults returns the embedded defaults: a node that runs with no config
+// file. What another room defines (the ladder, the tools, the tracker's
+// limits) is taken from it, not written again.
 func Defaults() Config {
 	return Config{
 		Listen:          "127.0.0.1:9000",
 		DataDir:         "./data",
 		MaxUploadSize:   8 << 30,
-		SegmentDuration: 4 * time.Second,
-		Rungs:           []int{1080, 720, 480, 360, 240},
+		SegmentDuration: segmenter.DefaultSegmentDuration,
+		Rungs:           segmenter.DefaultRungs(),
 		Workers:         1,
-		FFmpeg:          "ffmpeg",
-		FFprobe:         "ffprobe",
-		SeedPort:        51413,
+		FFmpeg:          segmenter.DefaultFFmpeg,
+		FFprobe:         segmenter.DefaultFFprobe,
+		SeedPort:        seeder.DefaultListenPort,
 	}
 }
 

@@ -6,37 +6,33 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/peeredge/peeredge/edge"
-	"github.com/peeredge/peeredge/federation"
-	"github.com/peeredge/peeredge/internal/urls"
+	"github.com/peeredge/peeredge/federation/api"
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
+	"github.com/peeredge/peeredge/publish"
 	"github.com/peeredge/peeredge/segmenter"
-	"github.com/peeredge/peeredge/swarm/seeder"
-	"github.com/peeredge/peeredge/swarm/tracker"
+	"github.com/peeredge/peeredge/swarm"
 )
 
 // Node is one peeredge node: its catalogue, media store, job queue and the
-// pipeline that turns an upload into a published video.
+// publisher that turns an upload into a published video.
 type Node struct {
 	cfg       Config
 	logger    *slog.Logger
-	urls      urls.URLs
+	urls      layout.URLs
 	catalog   *origin.Catalog
 	store     *origin.Store
 	queue     *origin.Queue
 	intake    *origin.Intake
-	segmenter segmenter.Config
+	publisher *publish.Publisher
 	// p2p is the admin switch, persisted in the catalogue.
 	p2p atomic.Bool
-	// The swarm side exists while serving (not for "peeredge ingest").
-	tracker *tracker.Tracker
-	socket  *tracker.SocketServer
-	seeder  *seeder.Seeder
+	// swarm exists while serving (not for "peeredge ingest").
+	swarm *nodeSwarm
 	// NewAdminToken is the admin token created on this start, to be shown
 	// once; empty when one already existed or was given.
 	NewAdminToken string
@@ -49,7 +45,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	u, err := urls.New(cfg.PublicURL)
+	u, err := layout.New(cfg.PublicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -57,9 +53,16 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open media store: %w", err)
 	}
-	catalog, err := origin.OpenCatalog(filepath.Join(cfg.DataDir, "catalog"), cfg.Logger)
+	catalog, err := origin.OpenCatalog(store.Disk().CatalogDir(), cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open catalogue in %s (is another peeredge using it?): %w", cfg.DataDir, err)
+	}
+	seg := segmenter.Config{
+		FFmpeg:          cfg.FFmpeg,
+		FFprobe:         cfg.FFprobe,
+		SegmentDuration: cfg.SegmentDuration,
+		Rungs:           cfg.Rungs,
+		Logger:          cfg.Logger,
 	}
 	n := &Node{
 		cfg:     cfg,
@@ -68,15 +71,16 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		catalog: catalog,
 		store:   store,
 		queue:   origin.NewQueue(catalog, cfg.Logger),
-		segmenter: segmenter.Config{
-			FFmpeg:          cfg.FFmpeg,
-			FFprobe:         cfg.FFprobe,
-			SegmentDuration: cfg.SegmentDuration,
-			Rungs:           cfg.Rungs,
-			Logger:          cfg.Logger,
-		},
+		publisher: publish.New(publish.Config{
+			Catalog:   catalog,
+			Store:     store,
+			Segmenter: seg,
+			Torrents:  swarm.TorrentFiles{CreatedBy: "peeredge"},
+			URLs:      u,
+			Logger:    cfg.Logger,
+		}),
 	}
-	n.queue.OnFailed = n.markFailed
+	n.queue.OnFailed = n.publisher.Failed
 	if removed, err := store.SweepOrphanOriginals(ctx, catalog); err != nil {
 		n.logger.Warn("sweep orphan originals", "err", err)
 	} else if len(removed) > 0 {
@@ -91,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		catalog.Close()
 		return nil, err
 	}
-	if err := n.ensureWebSeedOnly(ctx); err != nil {
+	if err := n.publisher.EnsureWebSeedOnly(ctx); err != nil {
 		catalog.Close()
 		return nil, fmt.Errorf("WebSeed-only torrents: %w", err)
 	}
@@ -100,8 +104,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Store:   store,
 		Queue:   n.queue,
 		MaxSize: cfg.MaxUploadSize,
-		Probe:   n.probe,
-		Logger:  cfg.Logger,
+		Probe: func(ctx context.Context, path string) (float64, error) {
+			info, err := seg.Probe(ctx, path)
+			return info.Duration.Seconds(), err
+		},
+		Logger: cfg.Logger,
 	})
 	return n, nil
 }
@@ -110,7 +117,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 func (n *Node) Close() error { return n.catalog.Close() }
 
 // URLs is the node's public URL layout.
-func (n *Node) URLs() urls.URLs { return n.urls }
+func (n *Node) URLs() layout.URLs { return n.urls }
 
 // Catalog is the node's catalogue.
 func (n *Node) Catalog() *origin.Catalog { return n.catalog }
@@ -118,64 +125,48 @@ func (n *Node) Catalog() *origin.Catalog { return n.catalog }
 // Intake takes new videos into the node.
 func (n *Node) Intake() *origin.Intake { return n.intake }
 
-// probe accepts only files in which ffprobe finds a video stream. Its
-// errors reach the uploader, so they name "the upload", never a local path.
-func (n *Node) probe(ctx context.Context, path string) (float64, error) {
-	info, err := n.segmenter.Probe(ctx, path)
-	if err != nil {
-		msg := strings.ReplaceAll(err.Error(), "file:"+path, "the upload")
-		msg = strings.ReplaceAll(msg, path, "the upload")
-		if errors.Is(err, segmenter.ErrNotVideo) {
-			return 0, fmt.Errorf("%w%s", segmenter.ErrNotVideo, strings.TrimPrefix(msg, segmenter.ErrNotVideo.Error()))
-		}
-		return 0, errors.New(msg)
-	}
-	return info.Duration.Seconds(), nil
-}
-
-// Serve runs the HTTP server on ln and the transcoding workers until ctx is
-// done, then shuts both down gracefully.
+// Serve runs the HTTP server on ln, the tracker and seeder, and the
+// transcoding workers until ctx is done, then shuts them down gracefully.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
-	if err := n.startSwarm(ctx); err != nil {
+	sw, err := n.startSwarm(ctx)
+	if err != nil {
 		return err
 	}
-	handlers := n.handlers()
-	for path, h := range n.swarmHandlers() {
-		handlers[path] = h
+	publisher := n.publisher.WithSwarm(sw.tracker.Registry(), sw.seederOrNil())
+	if err := publisher.Announce(ctx); err != nil {
+		return errors.Join(fmt.Errorf("announce published videos: %w", err), sw.stop())
 	}
-	srv, err := edge.New(edge.Config{
-		MediaDir:      n.store.MediaDir(),
-		API:           federation.NewAPI(n.catalog, n.urls, n.P2PEnabled, n.logger),
-		Intake:        n.intake,
-		Authorize:     n.catalog.CheckToken,
+	a := api.New(api.Config{
+		Videos:        n.catalog,
+		Uploads:       n.intake,
+		Tokens:        n.catalog,
+		P2P:           n,
+		Swarm:         sw,
+		URLs:          n.urls,
 		MaxUploadSize: n.cfg.MaxUploadSize,
-		P2PEnabled:    n.P2PEnabled,
-		Handlers:      handlers,
 		Logger:        n.logger,
 	})
+	srv, err := edge.New(edge.Config{
+		MediaDir:   n.store.Disk().MediaDir(),
+		Mounts:     append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}),
+		P2PEnabled: n.P2PEnabled,
+		Logger:     n.logger,
+	})
 	if err != nil {
-		return err
+		return errors.Join(err, sw.stop())
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	var jobsErr error
-	wg.Add(3)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := n.tracker.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			n.logger.Error("tracker sweep", "err", err)
-		}
+		sw.run(ctx)
 	}()
 	go func() {
 		defer wg.Done()
-		if err := n.socket.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			n.logger.Error("socket tracker sweep", "err", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		jobsErr = n.RunJobs(ctx)
+		jobsErr = n.runJobs(ctx, publisher)
 		if jobsErr != nil {
 			cancel() // a node that cannot transcode should not look healthy
 		}
@@ -183,24 +174,27 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	n.logger.Info("serving",
 		"listen", ln.Addr().String(),
 		"public", n.urls.Base(),
-		"api", n.urls.Base()+"/api/v1/videos",
-		"upload", n.urls.Base()+"/api/v1/videos/upload",
-		"hls", n.urls.Base()+urls.HLSPrefix,
-		"torrents", n.urls.Base()+urls.TorrentPrefix,
-		"webseed", n.urls.Base()+urls.WebSeedPrefix,
+		"api", n.urls.Base()+layout.VideosPath,
+		"upload", n.urls.Upload(),
+		"hls", n.urls.Base()+layout.HLSPrefix,
+		"torrents", n.urls.Base()+layout.TorrentPrefix,
+		"webseed", n.urls.Base()+layout.WebSeedPrefix,
 		"tracker", n.urls.Trackers(),
 		"p2p", n.P2PEnabled())
 	serveErr := srv.Serve(ctx, ln)
 	cancel()
 	wg.Wait()
-	swarmErr := n.stopSwarm()
+	swarmErr := sw.stop()
 	n.logger.Info("stopped")
 	return errors.Join(serveErr, jobsErr, swarmErr)
 }
 
-// RunJobs runs the transcoding queue until ctx is done.
-func (n *Node) RunJobs(ctx context.Context) error {
-	err := n.queue.Run(ctx, n.cfg.Workers, n.transcode)
+// RunJobs runs the transcoding queue until ctx is done, publishing for HTTP
+// only (for a node that ingests without serving).
+func (n *Node) RunJobs(ctx context.Context) error { return n.runJobs(ctx, n.publisher) }
+
+func (n *Node) runJobs(ctx context.Context, p *publish.Publisher) error {
+	err := n.queue.Run(ctx, n.cfg.Workers, p.Transcode)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("job queue: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 
 func (n *testNode) setP2P(t *testing.T, token, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPut, n.base+adminP2PPath, strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPut, n.base+"/api/v1/admin/p2p", strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -3,35 +3,41 @@ package node
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
-	"path/filepath"
+	"sync"
 
-	"github.com/valyala/fasthttp"
-
-	"github.com/peeredge/peeredge/internal/urls"
-	"github.com/peeredge/peeredge/origin"
+	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/federation/api"
+	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/publish"
 	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
 )
 
-// adminTrackerPath shows the tracker's counters (alarms among them) to the
-// admin.
-const adminTrackerPath = "/api/v1/admin/tracker"
+// nodeSwarm is the tracker (HTTP and WebSocket) and, unless seeding is
+// off, the seeder of a serving node.
+type nodeSwarm struct {
+	tracker *tracker.Tracker
+	socket  *tracker.SocketServer
+	seeder  *seeder.Seeder // nil with NoSeed
+	p2p     func() bool
+	logger  *slog.Logger
+}
 
-// startSwarm builds the tracker over every published torrent and, unless
-// seeding is off, a seeder that seeds each published rung in place.
-func (n *Node) startSwarm(ctx context.Context) error {
-	reg := tracker.NewRegistry()
+// startSwarm builds the tracker, empty until the publisher announces the
+// published torrents, and the seeder.
+func (n *Node) startSwarm(ctx context.Context) (*nodeSwarm, error) {
 	tcfg := n.cfg.Tracker
 	tcfg.Logger = n.logger.With("component", "tracker")
 	// The seeder announces every torrent of the node: a fresh secret tells
 	// the tracker those announces are its own, not a scanner's.
 	tcfg.InternalToken = rand.Text()
-	n.tracker = tracker.New(tcfg, reg)
-	n.tracker.SetP2P(n.P2PEnabled())
-	n.socket = tracker.NewSocketServer(n.tracker, tracker.SocketConfig{Scrape: tcfg.Scrape, Logger: tcfg.Logger})
+	sw := &nodeSwarm{tracker: tracker.New(tcfg, tracker.NewRegistry()), p2p: n.P2PEnabled, logger: tcfg.Logger}
+	sw.tracker.SetP2P(n.P2PEnabled())
+	sw.socket = tracker.NewSocketServer(sw.tracker, tracker.SocketConfig{Scrape: tcfg.Scrape, Logger: tcfg.Logger})
 	if !n.cfg.NoSeed {
 		s, err := seeder.New(ctx, seeder.Config{
 			ListenAddr:         n.cfg.SeedAddr,
@@ -44,71 +50,62 @@ func (n *Node) startSwarm(ctx context.Context) error {
 			Logger:             n.logger,
 		})
 		if err != nil {
-			return fmt.Errorf("seeder: %w", err)
+			sw.socket.Close()
+			return nil, fmt.Errorf("seeder: %w", err)
 		}
-		n.seeder = s
+		sw.seeder = s
 	}
-	return n.eachRendition(ctx, func(v origin.Video, r origin.Rendition) error {
-		return n.announceRendition(ctx, v, r)
-	})
+	n.swarm = sw
+	return sw, nil
 }
 
-// announceRendition makes a published rendition known to the tracker and
-// seeds it.
-func (n *Node) announceRendition(ctx context.Context, v origin.Video, r origin.Rendition) error {
-	var ih tracker.InfoHash
-	if b, err := hex.DecodeString(r.InfoHash); err != nil || len(b) != len(ih) {
-		return fmt.Errorf("video %d rung %d: bad info hash %q", v.ID, r.Height, r.InfoHash)
-	} else {
-		copy(ih[:], b)
-	}
-	n.tracker.Registry().Add(ih)
-	if n.seeder == nil {
+// seederOrNil keeps a missing seeder a nil interface for the publisher.
+func (sw *nodeSwarm) seederOrNil() publish.Seeder {
+	if sw.seeder == nil {
 		return nil
 	}
-	torrent := filepath.Join(n.store.TorrentsDir(), r.TorrentName)
-	if _, err := n.seeder.Seed(ctx, torrent, n.store.HLSDir(v.UUID)); err != nil {
-		// A rung that cannot be seeded is still served over HTTP.
-		n.logger.Error("seed", "video", v.ID, "rung", r.Height, "err", err)
+	return sw.seeder
+}
+
+// mounts are the tracker's paths on the edge.
+func (sw *nodeSwarm) mounts() []edge.Mount {
+	return []edge.Mount{
+		{Path: layout.TrackerHTTP, Handler: sw.tracker.ServeAnnounce},
+		{Path: layout.TrackerScrape, Handler: sw.tracker.ServeScrape},
+		{Path: layout.TrackerSocket, Handler: sw.socket.Serve},
+	}
+}
+
+// run sweeps expired peers from both trackers until ctx is done.
+func (sw *nodeSwarm) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for name, run := range map[string]func(context.Context) error{"tracker sweep": sw.tracker.Run, "socket tracker sweep": sw.socket.Run} {
+		wg.Go(func() {
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				sw.logger.Error(name, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (sw *nodeSwarm) stop() error {
+	sw.socket.Close()
+	if sw.seeder != nil {
+		return sw.seeder.Close()
 	}
 	return nil
 }
 
-func (n *Node) stopSwarm() error {
-	n.socket.Close()
-	if n.seeder != nil {
-		return n.seeder.Close()
-	}
-	return nil
-}
-
-// swarmHandlers are the tracker's paths on the edge.
-func (n *Node) swarmHandlers() map[string]fasthttp.RequestHandler {
-	return map[string]fasthttp.RequestHandler{
-		urls.TrackerHTTP:   n.tracker.ServeAnnounce,
-		urls.TrackerScrape: n.tracker.ServeScrape,
-		urls.TrackerSocket: n.socket.Serve,
-		adminTrackerPath:   n.serveAdminTracker,
-	}
-}
-
-func (n *Node) serveAdminTracker(ctx *fasthttp.RequestCtx) {
-	if !n.authorized(ctx) {
-		return
-	}
-	out := struct {
-		P2PEnabled bool                `json:"p2pEnabled"`
-		HTTP       tracker.Stats       `json:"http"`
-		WebSocket  tracker.SocketStats `json:"webSocket"`
-		Seeder     *seeder.Stats       `json:"seeder,omitempty"`
-		SeederAddr []string            `json:"seederAddrs,omitempty"`
-	}{P2PEnabled: n.P2PEnabled(), HTTP: n.tracker.Stats(), WebSocket: n.socket.Stats()}
-	if n.seeder != nil {
-		st := n.seeder.Stats()
+// SwarmStats is the admin's view of the tracker and the seeder.
+func (sw *nodeSwarm) SwarmStats() api.SwarmReport {
+	out := api.SwarmReport{P2PEnabled: sw.p2p(), HTTP: sw.tracker.Stats(), WebSocket: sw.socket.Stats()}
+	if sw.seeder != nil {
+		st := sw.seeder.Stats()
 		out.Seeder = &st
-		for _, a := range n.seeder.Addrs() {
-			out.SeederAddr = append(out.SeederAddr, a.Network()+"://"+a.String())
+		for _, a := range sw.seeder.Addrs() {
+			out.SeederAddrs = append(out.SeederAddrs, a.Network()+"://"+a.String())
 		}
 	}
-	writeJSON(ctx, out)
+	return out
 }

@@ -50,7 +50,7 @@ type adminStats struct {
 
 func (n *testNode) adminStats(t *testing.T) adminStats {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, n.base+adminTrackerPath, nil)
+	req, _ := http.NewRequest(http.MethodGet, n.base+"/api/v1/admin/tracker", nil)
 	req.Header.Set("Authorization", "Bearer "+n.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -60,7 +60,7 @@ func (n *testNode) adminStats(t *testing.T) adminStats {
 	b, _ := io.ReadAll(resp.Body)
 	var st adminStats
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &st) != nil {
-		t.Fatalf("GET %s: %s %s", adminTrackerPath, resp.Status, b)
+		t.Fatalf("GET /api/v1/admin/tracker: %s %s", resp.Status, b)
 	}
 	return st
 }

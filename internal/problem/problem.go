@@ -1,6 +1,6 @@
-// Package problem renders error answers in PeerTube's shape (RFC 9457
-// problem details with PeerTube's extra "error" field), for net/http and
-// fasthttp handlers alike.
+// Package problem renders error answers in PeerTube's shape: RFC 9457
+// problem details with PeerTube's extra "error" field. The API and the edge
+// both answer this way, so a client meets one error shape on the whole port.
 package problem
 
 import (
@@ -24,15 +24,8 @@ func JSON(status int, detail string) []byte {
 	return append(b, '\n')
 }
 
-// Write sends a problem answer on a net/http response.
-func Write(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", ContentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(JSON(status, detail))
-}
-
-// WriteFast sends a problem answer on a fasthttp response.
-func WriteFast(ctx *fasthttp.RequestCtx, status int, detail string) {
+// Write sends a problem answer.
+func Write(ctx *fasthttp.RequestCtx, status int, detail string) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType(ContentType)
 	ctx.SetBody(JSON(status, detail))

@@ -1,6 +1,4 @@
-// Package urls is the node's public URL layout, shared by the publisher
-// (torrents), the edge (routes) and the API (links) so they always agree.
-package urls
+package layout
 
 import (
 	"errors"
@@ -9,7 +7,7 @@ import (
 	"strings"
 )
 
-// Path prefixes the edge routes on; the public URLs below are built from them.
+// Paths the edge routes on; the public URLs below are built from them.
 const (
 	HLSPrefix     = "/static/streaming-playlists/hls/"
 	WebSeedPrefix = "/static/webseed/"
@@ -17,6 +15,11 @@ const (
 	TrackerHTTP   = "/tracker/announce"
 	TrackerScrape = "/tracker/scrape"
 	TrackerSocket = "/tracker/socket"
+	// APIPrefix is where the REST API is mounted; the API owns the routes
+	// below it. The two below are handed out in help and logs.
+	APIPrefix  = "/api/"
+	VideosPath = "/api/v1/videos"
+	UploadPath = "/api/v1/videos/upload"
 )
 
 var errShape = errors.New("want http(s)://host[:port][/path] without query or fragment")
@@ -73,7 +76,42 @@ func (u URLs) WebSeed(name string) string { return u.base + WebSeedPrefix + name
 // Torrent is the URL of a .torrent file.
 func (u URLs) Torrent(name string) string { return u.base + TorrentPrefix + name }
 
+// Video is the API address of a video, by id, uuid or shortUUID.
+func (u URLs) Video(ref string) string { return u.base + VideosPath + "/" + ref }
+
+// Upload is the API address of PeerTube's legacy upload.
+func (u URLs) Upload() string { return u.base + UploadPath }
+
 // Trackers are the node's announce URLs: HTTP first, then WebSocket.
 func (u URLs) Trackers() []string {
 	return []string{u.base + TrackerHTTP, u.ws + TrackerSocket}
+}
+
+// HLSMediaPath maps what follows HLSPrefix in a request path to the file
+// under the media directory that answers it. The file server confines the
+// result to the media directory; nothing here needs to.
+func HLSMediaPath(rest string) string { return MediaHLSDir + "/" + rest }
+
+// WebSeedMediaPath maps what follows WebSeedPrefix (a rendition file name)
+// to the file under the media directory: {uuid}-{height}-fragmented.mp4
+// lives in the HLS directory of {uuid}. Only rendition file names map.
+func WebSeedMediaPath(name string) (string, bool) {
+	uuid, _, ok := ParseRenditionFileName(name)
+	if !ok {
+		return "", false
+	}
+	return MediaHLSDir + "/" + uuid + "/" + name, true
+}
+
+// TorrentMediaPath maps what follows TorrentPrefix (a torrent file name) to
+// the file under the media directory: the full torrent, or its WebSeed-only
+// form while P2P is off.
+func TorrentMediaPath(name string, p2p bool) (string, bool) {
+	if _, _, ok := ParseTorrentFileName(name); !ok {
+		return "", false
+	}
+	if !p2p {
+		return MediaWebSeedOnlyDir + "/" + name, true
+	}
+	return MediaTorrentsDir + "/" + name, true
 }

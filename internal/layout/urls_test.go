@@ -1,4 +1,4 @@
-package urls
+package layout
 
 import "testing"
 

@@ -1,11 +1,11 @@
-package federation
+package api
 
 import (
 	"math"
 	"strconv"
 	"time"
 
-	"github.com/peeredge/peeredge/internal/urls"
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/swarm"
 )
@@ -78,7 +78,7 @@ func stateOf(v origin.Video) labelled {
 
 // newVideoJSON renders v with the node's public URLs; without P2P its
 // magnets name no tracker.
-func newVideoJSON(v origin.Video, u urls.URLs, p2p bool) videoJSON {
+func newVideoJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 	out := videoJSON{
 		ID:                 v.ID,
 		UUID:               v.UUID,
@@ -86,7 +86,7 @@ func newVideoJSON(v origin.Video, u urls.URLs, p2p bool) videoJSON {
 		Name:               v.Name,
 		Duration:           int64(math.Round(v.Duration)),
 		State:              stateOf(v),
-		StateReason:        v.Error,
+		StateReason:        stateReason(v),
 		CreatedAt:          v.CreatedAt,
 		UpdatedAt:          v.UpdatedAt,
 		Files:              []fileJSON{},
@@ -109,19 +109,7 @@ func newVideoJSON(v origin.Video, u urls.URLs, p2p bool) videoJSON {
 		Files:             make([]fileJSON, 0, len(v.Renditions)),
 		Redundancies:      []redundancyJSON{},
 	}
-	var trackers []string
-	if p2p {
-		trackers = u.Trackers()
-	}
 	for _, r := range v.Renditions {
-		magnet := swarm.Magnet{
-			InfoHash:   r.InfoHash,
-			Name:       r.FileName,
-			Length:     r.Size,
-			Trackers:   trackers,
-			WebSeeds:   []string{u.WebSeed(r.FileName)},
-			TorrentURL: u.Torrent(r.TorrentName),
-		}
 		sp.Files = append(sp.Files, fileJSON{
 			Resolution:  labelled{r.Height, strconv.Itoa(r.Height) + "p"},
 			Size:        r.Size,
@@ -130,10 +118,41 @@ func newVideoJSON(v origin.Video, u urls.URLs, p2p bool) videoJSON {
 			Height:      r.Height,
 			FileURL:     u.File(v.UUID, r.FileName),
 			TorrentURL:  u.Torrent(r.TorrentName),
-			MagnetURI:   magnet.String(),
+			MagnetURI:   MagnetURI(u, r, p2p),
 			PlaylistURL: u.File(v.UUID, r.PlaylistName),
 		})
 	}
 	out.StreamingPlaylists = append(out.StreamingPlaylists, sp)
 	return out
+}
+
+// stateReason is what users read of a failure: Video.Reason, never
+// Video.Error (which may hold paths, tool output and stacks). Videos that
+// failed before reasons were recorded get a general sentence.
+func stateReason(v origin.Video) string {
+	if v.State != origin.StateTranscodingFailed {
+		return ""
+	}
+	if v.Reason == "" {
+		return "The node could not publish this video. Its administrator can find the details in the node's log."
+	}
+	return v.Reason
+}
+
+// MagnetURI is the magnet link of a published rung: its info hash, name and
+// length, the node's trackers (none while P2P is off), its WebSeed and
+// where its .torrent is.
+func MagnetURI(u layout.URLs, r origin.Rendition, p2p bool) string {
+	var trackers []string
+	if p2p {
+		trackers = u.Trackers()
+	}
+	return swarm.Magnet{
+		InfoHash:   r.InfoHash,
+		Name:       r.FileName,
+		Length:     r.Size,
+		Trackers:   trackers,
+		WebSeeds:   []string{u.WebSeed(r.FileName)},
+		TorrentURL: u.Torrent(r.TorrentName),
+	}.String()
 }

@@ -1,0 +1,105 @@
+package edge
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/peeredge/peeredge/internal/layout"
+)
+
+// TestRoutes checks that each public URL of the layout reaches the file the
+// publisher writes, or the room mounted for it.
+func TestRoutes(t *testing.T) {
+	t.Parallel()
+	const id = "a44521d0-0fb8-4ade-8002-3385545c3318"
+	disk, err := layout.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendition, torrent := layout.RenditionFileName(id, 720), layout.TorrentFileName(id, 720)
+	files := map[string]string{
+		filepath.Join(disk.HLSDir(id), layout.MasterPlaylistName): "master",
+		filepath.Join(disk.HLSDir(id), rendition):                 "rung bytes",
+		disk.TorrentPath(torrent):                                 "full torrent",
+		disk.WebSeedOnlyPath(torrent):                             "webseed-only torrent",
+	}
+	for path, content := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var p2p atomic.Bool
+	p2p.Store(true)
+	mounted := func(name string) fasthttp.RequestHandler {
+		return func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(name + " " + string(ctx.Path())) }
+	}
+	srv, err := New(Config{
+		MediaDir:   disk.MediaDir(),
+		P2PEnabled: p2p.Load,
+		Mounts: []Mount{
+			{Path: layout.APIPrefix, Handler: mounted("api")},
+			{Path: layout.TrackerHTTP, Handler: mounted("tracker")},
+		},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	base := "http://" + ln.Addr().String()
+	tests := []struct {
+		path   string
+		p2p    bool
+		status int
+		body   string
+	}{
+		{layout.HLSPrefix + id + "/master.m3u8", true, 200, "master"},
+		{layout.HLSPrefix + id + "/" + rendition, true, 200, "rung bytes"},
+		{layout.WebSeedPrefix + rendition, true, 200, "rung bytes"},
+		{layout.WebSeedPrefix + layout.MediaPlaylistName(id, 720), true, 404, ""}, // only rendition files are WebSeeds
+		{layout.WebSeedPrefix + id + "/master.m3u8", true, 404, ""},
+		{layout.TorrentPrefix + torrent, true, 200, "full torrent"},
+		{layout.TorrentPrefix + torrent, false, 200, "webseed-only torrent"},
+		{layout.TorrentPrefix + "webseed-only/" + torrent, true, 404, ""},
+		{layout.APIPrefix + "v1/videos", true, 200, "api /api/v1/videos"},
+		{"/api", true, 404, ""},
+		{layout.TrackerHTTP, true, 200, "tracker /tracker/announce"},
+		{layout.TrackerHTTP + "/x", true, 404, ""},
+		{"/", true, 404, ""},
+	}
+	for _, tt := range tests {
+		p2p.Store(tt.p2p)
+		r := do(t, "GET", base+tt.path, nil)
+		if r.status != tt.status || (tt.body != "" && string(r.body) != tt.body) {
+			t.Errorf("GET %s (P2P %v): %d %q, want %d %q", tt.path, tt.p2p, r.status, r.body, tt.status, tt.body)
+		}
+		if r.status == 404 && r.header.Get("Content-Type") != "application/problem+json; charset=utf-8" {
+			t.Errorf("GET %s: 404 as %q, want a problem", tt.path, r.header.Get("Content-Type"))
+		}
+	}
+	if _, err := New(Config{MediaDir: disk.MediaDir(), Mounts: []Mount{{Path: "api/", Handler: mounted("x")}}}); err == nil {
+		t.Error("a relative mount path was accepted")
+	}
+}

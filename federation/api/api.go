@@ -1,0 +1,133 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/origin"
+)
+
+// Videos reads the catalogue.
+type Videos interface {
+	Video(ctx context.Context, ref string) (origin.Video, error)
+	Videos(ctx context.Context, start, count int) ([]origin.Video, int, error)
+}
+
+// Uploads takes video files in (origin.Intake): Receive stores a file as it
+// streams in, Commit turns it into a queued video.
+type Uploads interface {
+	Receive(ctx context.Context, src io.Reader) (*origin.Received, error)
+	Commit(ctx context.Context, file *origin.Received, m origin.Metadata) (origin.Video, error)
+}
+
+// Tokens checks the admin bearer token.
+type Tokens interface {
+	CheckToken(ctx context.Context, token string) bool
+}
+
+// P2PSwitch is the admin's P2P switch: when off, the tracker refuses,
+// torrents and magnets carry WebSeeds only and players stream over HTTP.
+type P2PSwitch interface {
+	P2PEnabled() bool
+	SetP2P(ctx context.Context, enabled bool) error
+}
+
+// SwarmStats reports the tracker's and the seeder's counters.
+type SwarmStats interface {
+	SwarmStats() SwarmReport
+}
+
+// Config is what the API answers from. Videos, Tokens, P2P and URLs are
+// required; without Uploads the node takes no uploads (503), without Swarm
+// the tracker's counters are not served (404).
+type Config struct {
+	Videos  Videos
+	Uploads Uploads
+	Tokens  Tokens
+	P2P     P2PSwitch
+	Swarm   SwarmStats
+	URLs    layout.URLs
+	// MaxUploadSize bounds the video file of one upload, in bytes; a body
+	// announced larger (with the form's overhead) is refused before it is read.
+	MaxUploadSize int64
+	Logger        *slog.Logger
+}
+
+// API serves /api/.
+type API struct {
+	cfg    Config
+	logger *slog.Logger
+}
+
+// New returns the API for cfg.
+func New(cfg Config) *API {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &API{cfg: cfg, logger: cfg.Logger}
+}
+
+// Paths of the endpoints, under layout.APIPrefix.
+const (
+	configPath       = "/api/v1/config"
+	adminP2PPath     = "/api/v1/admin/p2p"
+	adminTrackerPath = "/api/v1/admin/tracker"
+	videoPrefix      = layout.VideosPath + "/"
+)
+
+// Allow headers of the endpoints.
+const (
+	allowRead   = "GET, HEAD, OPTIONS"
+	allowUpload = "POST, OPTIONS"
+	allowAdmin  = "GET, PUT, OPTIONS"
+)
+
+// Handler routes a request below layout.APIPrefix.
+func (a *API) Handler(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path() // decoded and normalised by fasthttp
+	switch {
+	case string(path) == layout.UploadPath:
+		if a.method(ctx, allowUpload, ctx.IsPost()) {
+			a.upload(ctx)
+		}
+	case string(path) == layout.VideosPath:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.listVideos(ctx)
+		}
+	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.IndexByte(path[len(videoPrefix):], '/') < 0:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.getVideo(ctx, string(path[len(videoPrefix):]))
+		}
+	case string(path) == configPath:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.serverConfig(ctx)
+		}
+	case string(path) == adminP2PPath:
+		if a.method(ctx, allowAdmin, isRead(ctx) || ctx.IsPut() || ctx.IsPost()) {
+			a.adminP2P(ctx)
+		}
+	case string(path) == adminTrackerPath && a.cfg.Swarm != nil:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.adminSwarm(ctx)
+		}
+	default:
+		writeProblem(ctx, http.StatusNotFound, "no such API endpoint")
+	}
+}
+
+func isRead(ctx *fasthttp.RequestCtx) bool { return ctx.IsGet() || ctx.IsHead() }
+
+// method answers 405 with Allow unless ok.
+func (a *API) method(ctx *fasthttp.RequestCtx, allow string, ok bool) bool {
+	if !ok {
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
+		writeProblem(ctx, http.StatusMethodNotAllowed, "method not allowed; use "+allow)
+	}
+	return ok
+}

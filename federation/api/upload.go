@@ -1,0 +1,197 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/peeredge/peeredge/origin"
+)
+
+// Limits of PeerTube's legacy upload form.
+const (
+	maxFieldSize    = 64 << 10 // bytes of one non-file form field
+	maxDiscardBytes = 32 << 20 // bytes of ignored parts (thumbnails, unknown fields) in one upload
+	maxParts        = 256      // parts in one multipart body
+	// formOverhead is what a body may carry beyond the video file itself
+	// (boundaries, part headers, the name and other small fields).
+	formOverhead = 1 << 20
+)
+
+// upload takes PeerTube's legacy upload (multipart/form-data with
+// videofile and name) and streams the file to the intake.
+func (a *API) upload(ctx *fasthttp.RequestCtx) {
+	if !a.authorize(ctx) {
+		return
+	}
+	if a.cfg.Uploads == nil {
+		writeProblem(ctx, http.StatusServiceUnavailable, "this node does not take uploads")
+		return
+	}
+	// Refuse what cannot fit before reading a byte of it.
+	if n := int64(ctx.Request.Header.ContentLength()); a.cfg.MaxUploadSize > 0 && n > a.cfg.MaxUploadSize+formOverhead {
+		ctx.SetConnectionClose()
+		writeProblem(ctx, http.StatusRequestEntityTooLarge, "upload larger than the limit this node accepts")
+		return
+	}
+	v, err := a.receiveForm(ctx, string(ctx.Request.Header.ContentType()), ctx.RequestBodyStream())
+	if err != nil {
+		status, reason := uploadRefusal(err)
+		if status >= 500 {
+			a.logger.Error("upload", "remote", ctx.RemoteIP().String(), "err", err)
+		} else {
+			a.logger.Info("upload refused", "remote", ctx.RemoteIP().String(), "status", status, "reason", reason)
+		}
+		// The rest of a refused body is not worth reading.
+		ctx.SetConnectionClose()
+		writeProblem(ctx, status, reason)
+		return
+	}
+	a.logger.Info("upload accepted", "id", v.ID, "uuid", v.UUID, "name", v.Name, "size", v.SourceSize)
+	var answer struct {
+		Video struct {
+			ID        int64  `json:"id"`
+			UUID      string `json:"uuid"`
+			ShortUUID string `json:"shortUUID"`
+		} `json:"video"`
+	}
+	answer.Video.ID, answer.Video.UUID, answer.Video.ShortUUID = v.ID, v.UUID, v.ShortUUID
+	writeJSON(ctx, http.StatusOK, answer)
+}
+
+// formError is a refusal of the form itself, with its status.
+type formError struct {
+	status int
+	reason string
+	err    error
+}
+
+func (e *formError) Error() string {
+	if e.err != nil {
+		return e.reason + ": " + e.err.Error()
+	}
+	return e.reason
+}
+
+func (e *formError) Unwrap() error { return e.err }
+
+func refuse(status int, err error, format string, args ...any) *formError {
+	return &formError{status: status, reason: fmt.Sprintf(format, args...), err: err}
+}
+
+// uploadRefusal maps an upload's error to its status and the reason the
+// uploader reads.
+func uploadRefusal(err error) (int, string) {
+	var fe *formError
+	if errors.As(err, &fe) {
+		return fe.status, fe.reason
+	}
+	var ie *origin.IntakeError
+	if !errors.As(err, &ie) {
+		return http.StatusInternalServerError, "upload failed"
+	}
+	switch {
+	case errors.Is(err, origin.ErrUploadInvalid), errors.Is(err, origin.ErrUploadInterrupted):
+		return http.StatusBadRequest, ie.Reason
+	case errors.Is(err, origin.ErrUploadTooLarge):
+		return http.StatusRequestEntityTooLarge, ie.Reason
+	case errors.Is(err, origin.ErrUploadNotVideo):
+		return http.StatusUnsupportedMediaType, ie.Reason
+	}
+	return http.StatusInternalServerError, ie.Reason
+}
+
+// readError classifies an error met while reading the body.
+func readError(ctx context.Context, err error) *formError {
+	if cerr := ctx.Err(); cerr != nil {
+		return refuse(http.StatusBadRequest, cerr, "upload interrupted")
+	}
+	return refuse(http.StatusBadRequest, err, "malformed or incomplete multipart body")
+}
+
+// receiveForm reads a multipart/form-data body as a stream: the
+// "videofile" part goes to the intake as it arrives, "name" is required,
+// PeerTube's other fields are accepted and ignored (within limits), and the
+// fields may come in any order. On any failure nothing is left behind.
+func (a *API) receiveForm(ctx context.Context, contentType string, body io.Reader) (origin.Video, error) {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
+		return origin.Video{}, refuse(http.StatusBadRequest, err, "content type must be multipart/form-data with a boundary, got %q", contentType)
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	var (
+		file       *origin.Received
+		sourceName string
+		name       string
+		haveName   bool
+		discarded  int64
+	)
+	defer func() { file.Discard() }() // does nothing once committed
+	for parts := 0; ; parts++ {
+		if err := ctx.Err(); err != nil {
+			return origin.Video{}, readError(ctx, err)
+		}
+		if parts >= maxParts {
+			return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than %d form parts", maxParts)
+		}
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return origin.Video{}, readError(ctx, err)
+		}
+		switch part.FormName() {
+		case "videofile":
+			if file != nil {
+				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one videofile")
+			}
+			sourceName = part.FileName()
+			file, err = a.cfg.Uploads.Receive(ctx, part)
+		case "name":
+			if haveName {
+				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one name field")
+			}
+			haveName = true
+			name, err = readField(ctx, part, "name")
+		default:
+			var n int64
+			n, err = io.Copy(io.Discard, io.LimitReader(part, maxDiscardBytes-discarded+1))
+			discarded += n
+			switch {
+			case err != nil:
+				err = readError(ctx, err)
+			case discarded > maxDiscardBytes:
+				err = refuse(http.StatusRequestEntityTooLarge, nil, "other form parts exceed %d bytes", maxDiscardBytes)
+			}
+		}
+		// No part.Close on error: it would drain the rest of an oversized part.
+		if err != nil {
+			return origin.Video{}, err
+		}
+	}
+	if file == nil {
+		return origin.Video{}, refuse(http.StatusBadRequest, nil, "missing videofile")
+	}
+	if !haveName {
+		return origin.Video{}, refuse(http.StatusBadRequest, nil, "missing name")
+	}
+	return a.cfg.Uploads.Commit(ctx, file, origin.Metadata{Name: name, SourceName: sourceName})
+}
+
+func readField(ctx context.Context, part io.Reader, field string) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(part, maxFieldSize+1))
+	if err != nil {
+		return "", readError(ctx, err)
+	}
+	if len(b) > maxFieldSize {
+		return "", refuse(http.StatusRequestEntityTooLarge, nil, "field %s exceeds %d bytes", field, maxFieldSize)
+	}
+	return string(b), nil
+}

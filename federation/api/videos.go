@@ -1,0 +1,84 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/peeredge/peeredge/origin"
+)
+
+// Paging limits, as PeerTube's: count defaults to 15 and is capped at 100.
+const (
+	defaultCount = 15
+	maxCount     = 100
+)
+
+func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
+	start, err := queryInt(ctx, "start", 0, 0, 1<<31-1)
+	if err != nil {
+		writeProblem(ctx, http.StatusBadRequest, err.Error())
+		return
+	}
+	count, err := queryInt(ctx, "count", defaultCount, 0, maxCount)
+	if err != nil {
+		writeProblem(ctx, http.StatusBadRequest, err.Error())
+		return
+	}
+	videos, total, err := a.cfg.Videos.Videos(ctx, start, count)
+	if err != nil {
+		a.logger.Error("list videos", "err", err)
+		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
+		return
+	}
+	p2p := a.cfg.P2P.P2PEnabled()
+	data := make([]videoJSON, 0, len(videos))
+	for _, v := range videos {
+		data = append(data, newVideoJSON(v, a.cfg.URLs, p2p))
+	}
+	writeJSON(ctx, http.StatusOK, struct {
+		Total int         `json:"total"`
+		Data  []videoJSON `json:"data"`
+	}{total, data})
+}
+
+func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
+	v, err := a.cfg.Videos.Video(ctx, ref)
+	switch {
+	case errors.Is(err, origin.ErrNotFound):
+		writeProblem(ctx, http.StatusNotFound, "video not found")
+		return
+	case err != nil:
+		a.logger.Error("get video", "ref", ref, "err", err)
+		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
+		return
+	}
+	writeJSON(ctx, http.StatusOK, newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled()))
+}
+
+// serverConfig is the part of PeerTube's server config players read to
+// decide whether to use P2P.
+func (a *API) serverConfig(ctx *fasthttp.RequestCtx) {
+	var cfg struct {
+		Tracker struct {
+			Enabled bool `json:"enabled"`
+		} `json:"tracker"`
+	}
+	cfg.Tracker.Enabled = a.cfg.P2P.P2PEnabled()
+	writeJSON(ctx, http.StatusOK, cfg)
+}
+
+// queryInt reads an integer query parameter in [lo, ∞), capped at hi.
+func queryInt(ctx *fasthttp.RequestCtx, name string, def, lo, hi int) (int, error) {
+	s := ctx.QueryArgs().Peek(name)
+	if len(s) == 0 {
+		return def, nil
+	}
+	n, err := strconv.Atoi(string(s))
+	if err != nil || n < lo {
+		return 0, errors.New(name + " must be an integer ≥ " + strconv.Itoa(lo))
+	}
+	return min(n, hi), nil
+}

@@ -1,0 +1,85 @@
+package layout
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Directories under the media directory, which the edge serves. They are
+// relative, slash-separated paths: the edge opens files beneath its root
+// by these names.
+const (
+	MediaHLSDir         = "streaming-playlists/hls"
+	MediaTorrentsDir    = "torrents"
+	MediaWebSeedOnlyDir = MediaTorrentsDir + "/webseed-only"
+)
+
+// Disk is the layout of a data directory.
+type Disk struct{ root string }
+
+// NewDisk returns the layout under root, made absolute so that paths stay
+// right if the working directory changes.
+func NewDisk(root string) (Disk, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return Disk{}, fmt.Errorf("data directory %s: %w", root, err)
+	}
+	return Disk{root: abs}, nil
+}
+
+// Root is the data directory.
+func (d Disk) Root() string { return d.root }
+
+// CatalogDir holds the badger database.
+func (d Disk) CatalogDir() string { return filepath.Join(d.root, "catalog") }
+
+// MediaDir is what the edge serves; nothing else is ever opened from a request.
+func (d Disk) MediaDir() string { return filepath.Join(d.root, "media") }
+
+// HLSRoot holds one directory per published video.
+func (d Disk) HLSRoot() string { return filepath.Join(d.MediaDir(), filepath.FromSlash(MediaHLSDir)) }
+
+// HLSDir is a video's HLS directory. uuid must come from the catalogue,
+// never from a request.
+func (d Disk) HLSDir(uuid string) string { return filepath.Join(d.HLSRoot(), uuid) }
+
+// TorrentsDir holds every rung's torrent.
+func (d Disk) TorrentsDir() string {
+	return filepath.Join(d.MediaDir(), filepath.FromSlash(MediaTorrentsDir))
+}
+
+// TorrentPath is where a torrent named by TorrentFileName is published.
+func (d Disk) TorrentPath(name string) string { return filepath.Join(d.TorrentsDir(), name) }
+
+// WebSeedOnlyDir holds each torrent again without announce URLs, served
+// while P2P is switched off (same info hash: only the trackers differ).
+func (d Disk) WebSeedOnlyDir() string {
+	return filepath.Join(d.MediaDir(), filepath.FromSlash(MediaWebSeedOnlyDir))
+}
+
+// WebSeedOnlyPath is where a torrent's WebSeed-only form is published.
+func (d Disk) WebSeedOnlyPath(name string) string { return filepath.Join(d.WebSeedOnlyDir(), name) }
+
+// OriginalsDir holds the uploaded source files.
+func (d Disk) OriginalsDir() string { return filepath.Join(d.root, "originals") }
+
+// OriginalPath is where a video's uploaded source is kept.
+func (d Disk) OriginalPath(uuid string) string { return filepath.Join(d.OriginalsDir(), uuid) }
+
+// TmpDir holds uploads in flight and staging directories. It is on the same
+// filesystem as the rest, so renames out of it are atomic, and whatever is
+// in it at start is a leftover.
+func (d Disk) TmpDir() string { return filepath.Join(d.root, "tmp") }
+
+// StagingPrefix starts the name of a video's staging directory under TmpDir.
+func StagingPrefix(uuid string) string { return "stage-" + uuid + "-" }
+
+// StagedTorrentPath is where the publisher writes a torrent in a video's
+// staging directory before Store.Publish moves it: the full form, or the
+// WebSeed-only form. Neither name can be an HLS file's.
+func StagedTorrentPath(staging, name string, full bool) string {
+	if full {
+		return filepath.Join(staging, name)
+	}
+	return filepath.Join(staging, "webseed-only-"+name)
+}

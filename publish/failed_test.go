@@ -1,0 +1,188 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/federation/api"
+	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/origin"
+	"github.com/peeredge/peeredge/segmenter"
+	"github.com/peeredge/peeredge/swarm"
+)
+
+// panickingSegmenter stands for a bug in the workflow: the real segmenter
+// cannot be made to panic.
+type panickingSegmenter struct{}
+
+func (panickingSegmenter) Segment(context.Context, string, string, string, func(float64)) (segmenter.Result, error) {
+	var m map[string]int
+	m["boom"]++ // a nil-map write, as a real bug would be
+	return segmenter.Result{}, nil
+}
+
+// failingSegmenter fails as ffmpeg does, naming local files in its words.
+type failingSegmenter struct{ dir string }
+
+func (s failingSegmenter) Segment(_ context.Context, input, outDir, _ string, _ func(float64)) (segmenter.Result, error) {
+	if err := os.WriteFile(outDir+"/partial.mp4", []byte("x"), 0o644); err != nil {
+		return segmenter.Result{}, err
+	}
+	return segmenter.Result{}, fmt.Errorf("%w: exit status 1: %s: Invalid data found when processing input | Error opening output %s/partial.mp4",
+		segmenter.ErrFFmpegFailed, input, outDir)
+}
+
+// fullDiskTorrents fails as a full disk does while a torrent is written.
+type fullDiskTorrents struct{ swarm.TorrentFiles }
+
+func (fullDiskTorrents) Make(_ context.Context, spec swarm.TorrentSpec, full, _ string) (metainfo.Hash, error) {
+	return metainfo.Hash{}, &os.PathError{Op: "write", Path: full, Err: syscall.ENOSPC}
+}
+
+// TestFailureReasons makes the workflow fail in each way it can and checks
+// that the video says so in words a user can act on, with nothing of the
+// error's text in them, that the whole error is kept for the administrator,
+// and that nothing was published.
+func TestFailureReasons(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		desc    string
+		prepare func(env *testEnv, v origin.Video, cfg *Config)
+		reason  string // a phrase of the reason
+		detail  string // a phrase of the private detail
+	}{
+		{"damaged original", func(env *testEnv, v origin.Video, _ *Config) {
+			// Cut short after intake: ffprobe finds no moov atom.
+			if err := os.Truncate(env.store.Disk().OriginalPath(v.UUID), 1000); err != nil {
+				t.Fatal(err)
+			}
+		}, "could not be read as a video", "moov atom not found"},
+		{"ffmpeg fails", func(_ *testEnv, _ origin.Video, cfg *Config) { cfg.Segmenter = failingSegmenter{} }, "ffmpeg could not transcode", "Invalid data found"},
+		{"disk full", func(_ *testEnv, _ origin.Video, cfg *Config) { cfg.Torrents = fullDiskTorrents{} }, "ran out of disk space", "no space left on device"},
+		{"panic", func(_ *testEnv, _ origin.Video, cfg *Config) { cfg.Segmenter = panickingSegmenter{} }, "internal error", "goroutine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			t.Parallel()
+			env := newTestEnv(t)
+			v := env.ingest(t)
+			cfg := env.cfg
+			tt.prepare(env, v, &cfg)
+			v, j := env.fail(t, New(cfg), v.ID)
+			if v.State != origin.StateTranscodingFailed || v.Transcoding {
+				t.Fatalf("state %v (transcoding %v), want failed", v.State, v.Transcoding)
+			}
+			if !strings.Contains(v.Reason, tt.reason) {
+				t.Errorf("reason %q does not say %q", v.Reason, tt.reason)
+			}
+			checkNoInternals(t, v.Reason, env.store.Disk().Root())
+			if !strings.Contains(v.Error, tt.detail) || !strings.Contains(env.log.String(), tt.detail) {
+				t.Errorf("detail %q lost: video error %q", tt.detail, v.Error)
+			}
+			if !strings.Contains(j.Error, tt.detail) {
+				t.Errorf("job record %q lacks %q", j.Error, tt.detail)
+			}
+			if left := env.filesLeft(t); len(left) != 0 {
+				t.Errorf("a failed video left files: %q", left)
+			}
+		})
+	}
+}
+
+// checkNoInternals fails if s carries a stack, a source position, a local
+// path or a tool's raw output.
+func checkNoInternals(t *testing.T, s, dataDir string) {
+	t.Helper()
+	for _, bad := range []string{"goroutine", ".go:", "panic", dataDir, os.TempDir(), "/", "exit status", "runtime."} {
+		if strings.Contains(s, bad) {
+			t.Errorf("%q shows %q", s, bad)
+		}
+	}
+}
+
+// TestPanicShowsNoStackInAPI: a job that panics leaves its stack in the
+// log and the job's record, while the public API, asked by a stranger,
+// shows the failure without a stack or a path.
+func TestPanicShowsNoStackInAPI(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	v := env.ingest(t)
+	cfg := env.cfg
+	cfg.Segmenter = panickingSegmenter{}
+	v, j := env.fail(t, New(cfg), v.ID)
+	for where, text := range map[string]string{"log": env.log.String(), "job record": j.Error, "video's private error": v.Error} {
+		if !strings.Contains(text, "assignment to entry in nil map") || !strings.Contains(text, "goroutine") {
+			t.Errorf("the %s lacks the panic and its stack", where)
+		}
+	}
+
+	a := api.New(api.Config{Videos: env.catalog, Tokens: env.catalog, P2P: alwaysOn{}, URLs: env.cfg.URLs})
+	srv, err := edge.New(edge.Config{MediaDir: env.store.Disk().MediaDir(), Mounts: []edge.Mount{{Path: layout.APIPrefix, Handler: a.Handler}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, path := range []string{layout.VideosPath + "/" + v.UUID, layout.VideosPath} {
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s %v", path, resp.Status, err)
+		}
+		var got struct {
+			StateReason string          `json:"stateReason"`
+			Data        json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if path == layout.VideosPath {
+			var list []struct{ StateReason string }
+			if err := json.Unmarshal(got.Data, &list); err != nil || len(list) != 1 {
+				t.Fatalf("list: %s", body)
+			}
+			got.StateReason = list[0].StateReason
+		}
+		if !strings.Contains(got.StateReason, "internal error") || !strings.Contains(got.StateReason, fmt.Sprintf("job %d", j.ID)) {
+			t.Errorf("GET %s: stateReason %q", path, got.StateReason)
+		}
+		checkNoInternals(t, got.StateReason, env.store.Disk().Root())
+		for _, bad := range []string{"goroutine", ".go:", "nil map", env.store.Disk().Root()} {
+			if strings.Contains(string(body), bad) {
+				t.Errorf("GET %s shows %q anywhere in %s", path, bad, body)
+			}
+		}
+	}
+}
+
+type alwaysOn struct{}
+
+func (alwaysOn) P2PEnabled() bool                   { return true }
+func (alwaysOn) SetP2P(context.Context, bool) error { return errors.New("fixed") }

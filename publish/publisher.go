@@ -1,0 +1,253 @@
+package publish
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/origin"
+	"github.com/peeredge/peeredge/segmenter"
+	"github.com/peeredge/peeredge/swarm"
+)
+
+// Catalog is what the workflow reads and writes of the catalogue.
+type Catalog interface {
+	UpdateVideo(ctx context.Context, id int64, fn func(*origin.Video) error) (origin.Video, error)
+	EachVideo(ctx context.Context, fn func(origin.Video) error) error
+}
+
+// Store stages a video's files and makes them visible at once.
+type Store interface {
+	Disk() layout.Disk
+	StagingDir(uuid string) (string, error)
+	Publish(staging, uuid string, torrents []string) error
+}
+
+// Segmenter transcodes a source into a video's HLS files in outDir.
+type Segmenter interface {
+	Segment(ctx context.Context, input, outDir, uuid string, progress func(float64)) (segmenter.Result, error)
+}
+
+// Torrents writes a rung's torrent in both forms (swarm.TorrentFiles).
+type Torrents interface {
+	Make(ctx context.Context, spec swarm.TorrentSpec, full, webSeedOnly string) (metainfo.Hash, error)
+	MakeWebSeedOnly(src, dst string) error
+}
+
+// Tracker admits announces for the torrents added to it (tracker.Registry).
+type Tracker interface {
+	Add(infoHashes ...[20]byte)
+}
+
+// Seeder seeds a torrent from the files in dataDir (seeder.Seeder).
+type Seeder interface {
+	Seed(ctx context.Context, torrentPath, dataDir string) (metainfo.Hash, error)
+}
+
+// Config is what a Publisher works with. Tracker and Seeder may be nil (a
+// node that only ingests, or does not seed): rungs are then published for
+// HTTP only and announced when a node serves them (Announce).
+type Config struct {
+	Catalog   Catalog
+	Store     Store
+	Segmenter Segmenter
+	Torrents  Torrents
+	Tracker   Tracker
+	Seeder    Seeder
+	URLs      layout.URLs // where the node's files and trackers are reached
+	Logger    *slog.Logger
+}
+
+// Publisher runs the workflow for queued videos.
+type Publisher struct {
+	cfg    Config
+	disk   layout.Disk
+	logger *slog.Logger
+}
+
+// New returns a Publisher for cfg.
+func New(cfg Config) *Publisher {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Publisher{cfg: cfg, disk: cfg.Store.Disk(), logger: cfg.Logger}
+}
+
+// WithSwarm returns a Publisher that also hands each published rung to the
+// tracker and the seeder (either may be nil).
+func (p *Publisher) WithSwarm(tr Tracker, sd Seeder) *Publisher {
+	cfg := p.cfg
+	cfg.Tracker, cfg.Seeder = tr, sd
+	return New(cfg)
+}
+
+// Transcode is the job queue's handler: it publishes the job's video. A
+// video is never seen half-published: the catalogue says "published" only
+// after every file is in place, and a job interrupted before that starts
+// over.
+func (p *Publisher) Transcode(ctx context.Context, j origin.Job) error {
+	v, err := p.cfg.Catalog.UpdateVideo(ctx, j.VideoID, func(v *origin.Video) error {
+		v.State = origin.StateToTranscode
+		v.Transcoding = true
+		v.Progress = 0
+		v.Error, v.Reason = "", ""
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load video %d: %w", j.VideoID, err)
+	}
+	start := time.Now()
+	staging, err := p.cfg.Store.StagingDir(v.UUID)
+	if err != nil {
+		return fmt.Errorf("staging directory: %w", err)
+	}
+	defer os.RemoveAll(staging) // a no-op once published
+
+	progress := newProgressWriter(ctx, p.cfg.Catalog, v.ID, p.logger)
+	res, err := p.cfg.Segmenter.Segment(ctx, p.disk.OriginalPath(v.UUID), staging, v.UUID, progress.report)
+	progress.stop()
+	if err != nil {
+		return fmt.Errorf("segment: %w", err)
+	}
+	segmented := time.Since(start)
+
+	renditions, torrents, err := p.makeTorrents(ctx, staging, v.UUID, res.Renditions)
+	if err != nil {
+		return err
+	}
+	if err := p.cfg.Store.Publish(staging, v.UUID, torrents); err != nil {
+		return fmt.Errorf("publish files: %w", err)
+	}
+	// The tracker knows the torrents and the seeder has them before the API
+	// says "published", so the first viewers' announces are not refused.
+	for _, r := range renditions {
+		if err := p.announce(ctx, v, r); err != nil {
+			p.logger.Error("announce published rung", "video", v.ID, "err", err)
+		}
+	}
+	v, err = p.cfg.Catalog.UpdateVideo(ctx, v.ID, func(v *origin.Video) error {
+		v.State = origin.StatePublished
+		v.Transcoding = false
+		v.Progress = 1
+		v.Duration = res.Duration.Seconds()
+		v.Renditions = renditions
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark published: %w", err)
+	}
+	p.logger.Info("published", "video", v.ID, "uuid", v.UUID, "renditions", len(renditions),
+		"segmenting", segmented.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond),
+		"master", p.cfg.URLs.MasterPlaylist(v.UUID))
+	return nil
+}
+
+// makeTorrents writes each rung's torrent (both forms) into staging.
+func (p *Publisher) makeTorrents(ctx context.Context, staging, uuid string, rungs []segmenter.Rendition) ([]origin.Rendition, []string, error) {
+	renditions := make([]origin.Rendition, 0, len(rungs))
+	torrents := make([]string, 0, len(rungs))
+	for _, r := range rungs {
+		name := layout.TorrentFileName(uuid, r.Height)
+		hash, err := p.cfg.Torrents.Make(ctx, swarm.TorrentSpec{
+			Path:     filepath.Join(staging, r.FileName),
+			Name:     r.FileName,
+			Trackers: tiers(p.cfg.URLs.Trackers()),
+			WebSeeds: []string{p.cfg.URLs.WebSeed(r.FileName)},
+		}, layout.StagedTorrentPath(staging, name, true), layout.StagedTorrentPath(staging, name, false))
+		if err != nil {
+			return nil, nil, fmt.Errorf("torrent for %s: %w", r.FileName, err)
+		}
+		torrents = append(torrents, name)
+		renditions = append(renditions, origin.Rendition{
+			Height:       r.Height,
+			Width:        r.Width,
+			FPS:          r.FPS,
+			Size:         r.Size,
+			FileName:     r.FileName,
+			PlaylistName: r.PlaylistName,
+			TorrentName:  name,
+			InfoHash:     hash.HexString(),
+			Bandwidth:    r.Bandwidth,
+		})
+	}
+	return renditions, torrents, nil
+}
+
+// tiers puts each tracker in its own BEP 12 tier.
+func tiers(trackers []string) [][]string {
+	out := make([][]string, len(trackers))
+	for i, t := range trackers {
+		out[i] = []string{t}
+	}
+	return out
+}
+
+// Announce hands every published rung to the tracker and the seeder; a
+// serving node calls it once at start.
+func (p *Publisher) Announce(ctx context.Context) error {
+	return p.eachRendition(ctx, func(v origin.Video, r origin.Rendition) error {
+		return p.announce(ctx, v, r)
+	})
+}
+
+// announce makes a published rung known to the tracker and seeds it. A rung
+// that cannot be seeded is still served over HTTP, so that is only logged.
+func (p *Publisher) announce(ctx context.Context, v origin.Video, r origin.Rendition) error {
+	if p.cfg.Tracker == nil {
+		return nil
+	}
+	var ih [20]byte
+	if b, err := hex.DecodeString(r.InfoHash); err != nil || len(b) != len(ih) {
+		return fmt.Errorf("video %d rung %d: bad info hash %q", v.ID, r.Height, r.InfoHash)
+	} else {
+		copy(ih[:], b)
+	}
+	p.cfg.Tracker.Add(ih)
+	if p.cfg.Seeder == nil {
+		return nil
+	}
+	if _, err := p.cfg.Seeder.Seed(ctx, p.disk.TorrentPath(r.TorrentName), p.disk.HLSDir(v.UUID)); err != nil {
+		p.logger.Error("seed", "video", v.ID, "rung", r.Height, "err", err)
+	}
+	return nil
+}
+
+// EnsureWebSeedOnly writes the WebSeed-only form of every published torrent
+// that lacks one (videos published by an older node).
+func (p *Publisher) EnsureWebSeedOnly(ctx context.Context) error {
+	return p.eachRendition(ctx, func(v origin.Video, r origin.Rendition) error {
+		dst := p.disk.WebSeedOnlyPath(r.TorrentName)
+		if _, err := os.Stat(dst); err == nil {
+			return nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := p.cfg.Torrents.MakeWebSeedOnly(p.disk.TorrentPath(r.TorrentName), dst); err != nil {
+			return fmt.Errorf("video %d: %w", v.ID, err)
+		}
+		return nil
+	})
+}
+
+// eachRendition calls fn for every rendition of every published video.
+func (p *Publisher) eachRendition(ctx context.Context, fn func(origin.Video, origin.Rendition) error) error {
+	return p.cfg.Catalog.EachVideo(ctx, func(v origin.Video) error {
+		if v.State != origin.StatePublished {
+			return nil
+		}
+		for _, r := range v.Renditions {
+			if err := fn(v, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
