@@ -33,20 +33,16 @@ var (
 // BitTorrent WebSeed clients ask for one; more than a few dozen is abuse.
 const maxRangeSpecs = 32
 
-// ParseRange parses an HTTP Range header value against a resource of size
-// bytes (RFC 9110 §14). It returns the satisfiable ranges in request order,
-// clamped to the resource; ErrUnsatisfiable (→ 416) when none is satisfiable,
+// appendRanges parses an HTTP Range header value against a resource of
+// size bytes (RFC 9110 §14), appending to dst (so callers can pass a stack
+// buffer). It returns the satisfiable ranges in request order, clamped to
+// the resource; ErrUnsatisfiable (→ 416) when none is satisfiable,
 // ErrInvalidRange when the header is malformed or not in bytes (→ serve the
-// whole representation, since RFC 9110 says to ignore such a header).
+// whole representation, since RFC 9110 says to ignore such a header), or
+// when it holds more than limit range-specs (limit >= 0).
 //
 // Unsatisfiable range-specs next to satisfiable ones are dropped. A suffix
 // range longer than the resource selects all of it; bytes=-0 selects nothing.
-func ParseRange(header []byte, size int64) ([]ByteRange, error) {
-	return appendRanges(nil, header, size, -1)
-}
-
-// appendRanges is ParseRange appending to dst (so callers can pass a stack
-// buffer) and refusing more than limit range-specs when limit >= 0.
 func appendRanges(dst []ByteRange, header []byte, size int64, limit int) ([]ByteRange, error) {
 	eq := -1
 	for i, c := range header {

@@ -1,20 +1,12 @@
 package swarm
 
 import (
-	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/anacrolix/torrent/metainfo"
 )
-
-// MagnetSpec holds optional additions to a magnet link.
-type MagnetSpec struct {
-	TorrentURL string   // xs: where the .torrent itself can be fetched
-	WebSeeds   []string // ws: added after the torrent's own url-list
-}
 
 // Magnet is everything a magnet link carries. The API renders magnets from
 // the catalogue with it, without reading the .torrent.
@@ -59,42 +51,20 @@ func (m Magnet) String() string {
 	return b.String()
 }
 
-// MagnetURI returns the magnet link of mi (see Magnet.String), with extra's
-// web seeds after the torrent's own url-list.
-func MagnetURI(mi *metainfo.MetaInfo, extra MagnetSpec) (string, error) {
-	if mi == nil || len(mi.InfoBytes) == 0 {
-		return "", errors.New("swarm: magnet: metainfo has no info dictionary")
-	}
-	info, err := mi.UnmarshalInfo()
-	if err != nil {
-		return "", fmt.Errorf("swarm: magnet: decode info: %w", err)
-	}
-	return Magnet{
-		InfoHash:   mi.HashInfoBytes().HexString(),
-		Name:       info.BestName(),
-		Length:     info.TotalLength(),
-		Trackers:   mi.UpvertedAnnounceList().DistinctValues(),
-		WebSeeds:   distinct(mi.UrlList, extra.WebSeeds),
-		TorrentURL: extra.TorrentURL,
-	}.String(), nil
-}
-
 // escapeMagnetValue percent-encodes v for a query value. QueryEscape turns a
 // literal '+' into %2B, so every '+' left in its output stands for a space.
 func escapeMagnetValue(v string) string {
 	return strings.ReplaceAll(url.QueryEscape(v), "+", "%20")
 }
 
-// distinct concatenates the lists, keeping the first of each non-empty value.
-func distinct(lists ...[]string) []string {
+// distinct keeps the first of each non-empty value.
+func distinct(values []string) []string {
 	seen := make(map[string]bool)
 	var out []string
-	for _, l := range lists {
-		for _, v := range l {
-			if v != "" && !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
+	for _, v := range values {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
 		}
 	}
 	return out

@@ -10,7 +10,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 )
 
-func TestMagnetURI(t *testing.T) {
+func TestMagnet(t *testing.T) {
 	dir := t.TempDir()
 	path, _ := writeRandomFile(t, dir, "v.mp4", 123_456, 9)
 	name := "Vidéo & friends + more=1.mp4"
@@ -28,13 +28,18 @@ func TestMagnetURI(t *testing.T) {
 	}
 	torrentURL := "http://127.0.0.1:9000/lazy-static/torrents/v.torrent?a=b&c=d"
 	extraSeed := "http://127.0.0.2:9000/static/v.mp4"
-	uri, err := MagnetURI(mi, MagnetSpec{
-		TorrentURL: torrentURL,
-		WebSeeds:   []string{extraSeed, "http://127.0.0.1:9000/static/v%20x.mp4"}, // second is a duplicate
-	})
+	info, err := mi.UnmarshalInfo()
 	if err != nil {
 		t.Fatal(err)
 	}
+	uri := Magnet{
+		InfoHash:   ih.HexString(),
+		Name:       info.BestName(),
+		Length:     info.TotalLength(),
+		Trackers:   mi.UpvertedAnnounceList().DistinctValues(),
+		WebSeeds:   append(mi.UrlList, extraSeed, "http://127.0.0.1:9000/static/v%20x.mp4"), // the last is a duplicate
+		TorrentURL: torrentURL,
+	}.String()
 	wantPrefix := "magnet:?xt=urn:btih:" + ih.HexString() + "&dn="
 	if !strings.HasPrefix(uri, wantPrefix) {
 		t.Fatalf("magnet %q does not start with %q", uri, wantPrefix)
@@ -83,25 +88,12 @@ func TestMagnetURI(t *testing.T) {
 	}
 }
 
-func TestMagnetURIMinimal(t *testing.T) {
-	path, _ := writeRandomFile(t, t.TempDir(), "a.mp4", 10, 1)
-	mi, ih, err := BuildTorrent(context.Background(), TorrentSpec{Path: path})
-	if err != nil {
-		t.Fatal(err)
+func TestMagnetMinimal(t *testing.T) {
+	const ih = "2A7BE854DF1626FFAA6C514E8A6A5ABB3E172833"
+	if got, want := (Magnet{InfoHash: ih, Name: "a.mp4", Length: 10}).String(), "magnet:?xt=urn:btih:"+strings.ToLower(ih)+"&dn=a.mp4&xl=10"; got != want {
+		t.Fatalf("magnet %q, want %q", got, want)
 	}
-	uri, err := MagnetURI(mi, MagnetSpec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "magnet:?xt=urn:btih:" + ih.HexString() + "&dn=a.mp4&xl=10"; uri != want {
-		t.Fatalf("magnet %q, want %q", uri, want)
-	}
-}
-
-func TestMagnetURIRejectsMissingInfo(t *testing.T) {
-	for _, mi := range []*metainfo.MetaInfo{nil, {}, {InfoBytes: []byte("not bencode")}} {
-		if uri, err := MagnetURI(mi, MagnetSpec{}); err == nil {
-			t.Errorf("MagnetURI(%v) = %q, want an error", mi, uri)
-		}
+	if got, want := (Magnet{InfoHash: ih, Name: metainfo.NoName}).String(), "magnet:?xt=urn:btih:"+strings.ToLower(ih); got != want {
+		t.Fatalf("magnet %q, want %q", got, want)
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"net/url"
+	"slices"
 	"testing"
+
+	"github.com/anacrolix/torrent/metainfo"
 )
 
 // FuzzParseTorrent feeds arbitrary bytes to the .torrent parser: it must not
@@ -40,12 +43,21 @@ func FuzzParseTorrent(f *testing.F) {
 		if total <= 0 || int64(info.NumPieces()) != pieceCount(total, info.PieceLength) {
 			t.Fatalf("accepted inconsistent info: length %d, piece length %d, %d pieces", total, info.PieceLength, info.NumPieces())
 		}
-		uri, err := MagnetURI(mi, MagnetSpec{})
-		if err != nil {
-			t.Fatalf("accepted torrent has no magnet: %v", err)
-		}
+		// Its magnet reads back, by anacrolix's parser, as what it was made of.
+		trackers := mi.UpvertedAnnounceList().DistinctValues()
+		uri := Magnet{InfoHash: mi.HashInfoBytes().HexString(), Name: info.BestName(), Length: total, Trackers: trackers, WebSeeds: mi.UrlList}.String()
 		if _, err := url.Parse(uri); err != nil {
 			t.Fatalf("magnet %q does not parse: %v", uri, err)
+		}
+		m, err := metainfo.ParseMagnetUri(uri)
+		if err != nil {
+			t.Fatalf("anacrolix cannot parse magnet %q: %v", uri, err)
+		}
+		if m.InfoHash != mi.HashInfoBytes() || !slices.Equal(m.Trackers, distinct(trackers)) || !slices.Equal(m.Params["ws"], distinct(mi.UrlList)) {
+			t.Fatalf("magnet %q reads back as %+v", uri, m)
+		}
+		if name := info.BestName(); name != metainfo.NoName && m.DisplayName != name {
+			t.Fatalf("magnet %q names %q, want %q", uri, m.DisplayName, name)
 		}
 	})
 }

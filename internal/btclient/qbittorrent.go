@@ -104,9 +104,6 @@ func StartQBittorrent(t testing.TB, ctx context.Context) *QBittorrent {
 	}
 }
 
-// Output is the process's output so far.
-func (q *QBittorrent) Output() *Output { return q.proc.Output() }
-
 // AddTorrent hands a .torrent file to qBittorrent, to be saved in SaveDir.
 func (q *QBittorrent) AddTorrent(t testing.TB, ctx context.Context, torrentPath string) {
 	t.Helper()
@@ -208,7 +205,3 @@ func (q *QBittorrent) do(req *http.Request) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// API is the Web API's base URL (http://127.0.0.1:port/api/v2), for calls
-// this type does not wrap.
-func (q *QBittorrent) API() string { return q.api }
