@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of peeredge, installing what they drive first when
-# missing: ffmpeg, aria2, qbittorrent-nox, opentracker, Chromium and node
-# (Debian), and the browser test's npm packages.
+# Runs every check and test of peeredge (vet, staticcheck, a non-Linux
+# build of the packages with Linux-only files, the tests under the race
+# detector), installing what they drive first when missing: ffmpeg, aria2,
+# qbittorrent-nox, opentracker, Chromium and node (Debian), and the browser
+# test's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -9,4 +11,10 @@ scripts/deps.sh
 # JavaScript are used (the browser is Debian's, nothing is downloaded).
 npm ci --prefix internal/node/testdata/browser --ignore-scripts --no-audit --no-fund --loglevel=error
 go vet ./...
+# staticcheck at the version go.mod pins (go tool builds it on first use).
+go tool staticcheck ./...
+# The packages with system-specific files must still build elsewhere: the
+# node is measured on Linux, but nothing Linux-only may leak out of the
+# files fenced for it.
+GOOS=darwin go vet ./origin/... ./edge/...
 PEEREDGE_REQUIRE_BROWSER=1 go test -race -count=1 -timeout 20m ./...

@@ -162,11 +162,6 @@ func seederAddr(t testing.TB, s *Seeder, network string) net.Addr {
 	return nil
 }
 
-func seederPort(t *testing.T, s *Seeder) int {
-	t.Helper()
-	return seederAddr(t, s, "tcp").(*net.TCPAddr).Port
-}
-
 // downloadFromSeeder runs a second anacrolix client (own temp dir, no
 // WebTorrent, no DHT) that gets the torrent from the seeder's address over
 // TCP ("tcp") or uTP ("utp") only, and returns the bytes and the time taken.
