@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/edge/edgetest"
 	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
@@ -128,25 +128,9 @@ func TestPanicShowsNoStackInAPI(t *testing.T) {
 	}
 
 	a := api.New(api.Config{Videos: env.catalog, Tokens: env.catalog, P2P: alwaysOn{}, URLs: env.cfg.URLs})
-	srv, err := edge.New(edge.Config{MediaDir: env.store.Disk().MediaDir(), Mounts: []edge.Mount{{Path: layout.APIPrefix, Handler: a.Handler}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	base := edgetest.Serve(t, edge.Config{MediaDir: env.store.Disk().MediaDir(), Mounts: []edge.Mount{{Path: layout.APIPrefix, Handler: a.Handler}}})
 	for _, path := range []string{layout.VideosPath + "/" + v.UUID, layout.VideosPath} {
-		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}

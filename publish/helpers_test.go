@@ -101,6 +101,20 @@ func (e *testEnv) ingest(t testing.TB) origin.Video {
 	return v
 }
 
+// publish ingests a clip and runs p's workflow on it directly.
+func (e *testEnv) publish(t testing.TB, p *Publisher) origin.Video {
+	t.Helper()
+	v := e.ingest(t)
+	if err := p.Transcode(context.Background(), origin.Job{ID: 1, VideoID: v.ID}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.catalog.Video(context.Background(), v.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // fail runs the queue with p until it has failed the video's job (the
 // queue's OnFailed is the event waited for), then stops the queue.
 func (e *testEnv) fail(t testing.TB, p *Publisher, id int64) (origin.Video, origin.Job) {

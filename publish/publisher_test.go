@@ -21,15 +21,7 @@ import (
 func TestTranscodePublishes(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	v := env.ingest(t)
-	p := New(env.cfg)
-	if err := p.Transcode(context.Background(), origin.Job{ID: 1, VideoID: v.ID}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := env.catalog.Video(context.Background(), v.UUID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := env.publish(t, New(env.cfg))
 	if v.State != origin.StatePublished || v.Transcoding || v.Progress != 1 || len(v.Renditions) != 1 || v.Duration < 1.9 {
 		t.Fatalf("video = %+v", v)
 	}
@@ -75,12 +67,8 @@ func TestTranscodePublishes(t *testing.T) {
 func TestEnsureWebSeedOnly(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	v := env.ingest(t)
 	p := New(env.cfg)
-	if err := p.Transcode(context.Background(), origin.Job{ID: 1, VideoID: v.ID}); err != nil {
-		t.Fatal(err)
-	}
-	v, _ = env.catalog.Video(context.Background(), v.UUID)
+	v := env.publish(t, p)
 	d := env.store.Disk()
 	name := v.Renditions[0].TorrentName
 	want, err := os.ReadFile(d.WebSeedOnlyPath(name))
@@ -108,11 +96,7 @@ func TestEnsureWebSeedOnly(t *testing.T) {
 func TestAnnounceAtStart(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	v := env.ingest(t)
-	ingestOnly := New(env.cfg).WithSwarm(nil, nil)
-	if err := ingestOnly.Transcode(context.Background(), origin.Job{ID: 1, VideoID: v.ID}); err != nil {
-		t.Fatal(err)
-	}
+	env.publish(t, New(env.cfg).WithSwarm(nil, nil))
 	if env.registry.Len() != 0 {
 		t.Fatalf("a publisher without a tracker announced %d torrents", env.registry.Len())
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/edge/edgetest"
 	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/segmenter"
@@ -77,28 +77,11 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	env := &testEnv{catalog: catalog, store: store, queue: queue, p2p: new(testSwitch)}
 	env.p2p.on.Store(true)
 	env.api = New(Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload, Logger: logger})
-	srv, err := edge.New(edge.Config{
+	env.base = edgetest.Serve(t, edge.Config{
 		MediaDir: store.Disk().MediaDir(),
 		Mounts:   []edge.Mount{{Path: layout.APIPrefix, Handler: env.api.Handler}},
 		Logger:   logger,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	env.base = "http://" + ln.Addr().String()
 	return env
 }
 

@@ -1,16 +1,20 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/peeredge/peeredge/internal/testmedia"
 	"github.com/peeredge/peeredge/origin"
@@ -151,35 +155,47 @@ func TestUploadRefused(t *testing.T) {
 	env.assertNothingLeft(t, 0)
 }
 
-// countingZeros yields n zero bytes without allocating them, counting what is read.
-type countingZeros struct{ left, read int64 }
-
-func (z *countingZeros) Read(p []byte) (int, error) {
-	if z.left <= 0 {
-		return 0, io.EOF
-	}
-	n := min(int64(len(p)), z.left)
-	clear(p[:n])
-	z.left -= n
-	z.read += n
-	return int(n), nil
-}
-
-// TestUploadTooLargeStopsReading streams a 1 GiB file part without a
-// length: the limit must stop the copy long before its end.
+// TestUploadTooLargeStopsReading streams a 1 GiB file part in chunks (no
+// length announced) over a raw connection: the limit must answer 413 and
+// stop the upload long before its end.
 func TestUploadTooLargeStopsReading(t *testing.T) {
 	t.Parallel()
 	const maxSize = 1 << 20
 	env := newTestEnv(t, envOptions{maxUpload: maxSize})
-	zeros := &countingZeros{left: 1 << 30}
-	body := io.MultiReader(strings.NewReader("--B\r\nContent-Disposition: form-data; name=\"videofile\"; filename=\"big.mp4\"\r\n\r\n"),
-		zeros, strings.NewReader("\r\n--B--\r\n"))
-	resp, b := env.upload(t, "multipart/form-data; boundary=B", body)
-	if resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("%s %s, want 413", resp.Status, b)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if zeros.read > 64<<20 {
-		t.Errorf("the client sent %d bytes; the limit of %d must stop the upload early", zeros.read, maxSize)
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/videos/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n\r\n", testToken)
+	sent := make(chan int64, 1)
+	go func() { // the client keeps sending until the node hangs up
+		part := "--B\r\nContent-Disposition: form-data; name=\"videofile\"; filename=\"big.mp4\"\r\n\r\n"
+		n, _ := fmt.Fprintf(conn, "%x\r\n%s\r\n", len(part), part)
+		total := int64(n)
+		chunk := fmt.Appendf(nil, "%x\r\n%s\r\n", 64<<10, make([]byte, 64<<10))
+		for total < 1<<30 {
+			n, err := conn.Write(chunk)
+			total += int64(n)
+			if err != nil {
+				break
+			}
+		}
+		sent <- total
+	}()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("%s, want 413", resp.Status)
+	}
+	conn.Close()
+	if n := <-sent; n > 64<<20 {
+		t.Errorf("the client sent %d bytes; the limit of %d must stop the upload early", n, maxSize)
 	}
 	env.assertNothingLeft(t, 0)
 }
