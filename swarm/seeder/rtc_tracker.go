@@ -12,7 +12,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"github.com/peeredge/peeredge/swarm/tracker"
+	"github.com/peeredge/peeredge/swarm/wtmsg"
 )
 
 const (
@@ -28,13 +28,13 @@ const (
 )
 
 // rtcID is a 20-byte id as WebTorrent sends it: a JSON string whose code
-// points are the bytes (the tracker package's codec).
+// points are the bytes (package wtmsg's codec).
 type rtcID [20]byte
 
-func (id rtcID) MarshalJSON() ([]byte, error) { return tracker.AppendID(nil, (*[20]byte)(&id)), nil }
+func (id rtcID) MarshalJSON() ([]byte, error) { return wtmsg.AppendID(nil, (*wtmsg.ID)(&id)), nil }
 
 func (id *rtcID) UnmarshalJSON(data []byte) (err error) {
-	*id, err = tracker.DecodeID(data)
+	*id, err = wtmsg.DecodeID(data)
 	return err
 }
 
