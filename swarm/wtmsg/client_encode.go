@@ -33,10 +33,7 @@ type Answer struct {
 // reference tracker sends each offer to one peer, so a client that wants n
 // peers makes n offers, and asking for more than it offers gets nothing more.
 func AppendAnnounce(dst []byte, a *Announce) []byte {
-	dst = append(dst, `{"action":"announce","info_hash":`...)
-	dst = AppendID(dst, &a.InfoHash)
-	dst = append(dst, `,"peer_id":`...)
-	dst = AppendID(dst, &a.PeerID)
+	dst = appendClientHead(dst, &a.InfoHash, &a.PeerID)
 	dst = append(dst, `,"numwant":`...)
 	dst = strconv.AppendInt(dst, int64(len(a.Offers)), 10)
 	dst = append(dst, `,"uploaded":`...)
@@ -70,10 +67,7 @@ func AppendAnnounce(dst []byte, a *Announce) []byte {
 // AppendAnswer encodes an answer. A tracker does not reply to it; it
 // relays it to ToPeerID (AppendAnswerRelay).
 func AppendAnswer(dst []byte, a *Answer) []byte {
-	dst = append(dst, `{"action":"announce","info_hash":`...)
-	dst = AppendID(dst, &a.InfoHash)
-	dst = append(dst, `,"peer_id":`...)
-	dst = AppendID(dst, &a.PeerID)
+	dst = appendClientHead(dst, &a.InfoHash, &a.PeerID)
 	dst = append(dst, `,"to_peer_id":`...)
 	dst = AppendID(dst, &a.ToPeerID)
 	dst = append(dst, `,"offer_id":`...)
@@ -81,6 +75,16 @@ func AppendAnswer(dst []byte, a *Answer) []byte {
 	dst = append(dst, `,"answer":`...)
 	dst = appendDescription(dst, "answer", a.SDP)
 	return append(dst, '}')
+}
+
+// appendClientHead opens both messages a client sends: each is an
+// "announce" (an answer too, as the reference client sends it) that names
+// the swarm and the sender.
+func appendClientHead(dst []byte, ih, peer *ID) []byte {
+	dst = append(dst, `{"action":"announce","info_hash":`...)
+	dst = AppendID(dst, ih)
+	dst = append(dst, `,"peer_id":`...)
+	return AppendID(dst, peer)
 }
 
 // appendDescription encodes a session description object as browsers
