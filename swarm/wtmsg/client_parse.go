@@ -63,7 +63,7 @@ var (
 // reply needs (AppendFailure). Its text is the failure reason sent back.
 type ParseError struct {
 	Err error
-	// Fatal: the message is not a JSON object at all; a tracker closes the
+	// Fatal: the message is not a valid JSON object; a tracker closes the
 	// socket after the reply, since the client is not speaking the protocol.
 	Fatal       bool
 	Action      string // action to put in the failure reply: "announce" or "scrape"
