@@ -14,6 +14,8 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/peeredge/peeredge/swarm/wtmsg"
 )
 
 // The seeder's WebTorrent side is its own (pion/webrtc driven here, the
@@ -275,10 +277,10 @@ func (s *Seeder) rtcAdd(ih metainfo.Hash, mi *metainfo.MetaInfo) {
 			if pu, err := url.Parse(u); err == nil {
 				header = s.trackerHeader(pu)
 			}
-			t = newRTCTracker(s.rtc.ctx, u, header, s.rtc, rtcID(s.client.PeerID()), s.log)
+			t = newRTCTracker(s.rtc.ctx, u, header, s.rtc, wtmsg.ID(s.client.PeerID()), s.log)
 			s.rtcTrackers[u] = t
 		}
-		t.add(rtcID(ih))
+		t.add(wtmsg.ID(ih))
 	}
 }
 
@@ -290,7 +292,7 @@ func (s *Seeder) rtcRemove(ih metainfo.Hash) {
 	var idle []*rtcTracker
 	s.rtcMu.Lock()
 	for u, t := range s.rtcTrackers {
-		if t.remove(rtcID(ih)) {
+		if t.remove(wtmsg.ID(ih)) {
 			delete(s.rtcTrackers, u)
 			idle = append(idle, t)
 		}

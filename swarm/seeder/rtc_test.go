@@ -3,7 +3,6 @@ package seeder
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"testing"
@@ -168,33 +167,6 @@ func TestWebRTCSetupsAreBounded(t *testing.T) {
 }
 
 var _ io.Closer = (*rtcListener)(nil) // the torrent client closes it
-
-// FuzzRTCMessage: whatever a tracker sends decodes or is refused without
-// harm, and every id survives the binary-string encoding both ways.
-func FuzzRTCMessage(f *testing.F) {
-	f.Add([]byte(`{"action":"announce","interval":120,"info_hash":"aaaaaaaaaaaaaaaaaaaa","complete":1,"incomplete":0}`),
-		[]byte("\x00\x7f\x80\xff\"\\aaaaaaaaaaaaaa"))
-	f.Add([]byte(`{"action":"announce","offer":{"type":"offer","sdp":"v=0"},"offer_id":"\u00ff\u0000bbbbbbbbbbbbbbbbbb","peer_id":"cccccccccccccccccccc","info_hash":"dddddddddddddddddddd"}`),
-		[]byte("01234567890123456789"))
-	f.Add([]byte(`{"info_hash":"\u0100aaaaaaaaaaaaaaaaaaa"}`), []byte{})
-	f.Add([]byte(`{"failure reason":"peer-to-peer is disabled","action":"announce"}`), []byte{})
-	f.Fuzz(func(t *testing.T, msg, idBytes []byte) {
-		var m rtcMessage
-		_ = json.Unmarshal(msg, &m)
-		if len(idBytes) != 20 {
-			return
-		}
-		id := rtcID(idBytes)
-		enc, err := json.Marshal(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back rtcID
-		if err := json.Unmarshal(enc, &back); err != nil || back != id {
-			t.Fatalf("id %x encoded %s decoded %x, %v", id, enc, back, err)
-		}
-	})
-}
 
 // detachedPair connects two pion peer connections over loopback (allowed
 // here, unlike in anacrolix's engine) and returns both ends of one

@@ -3,7 +3,6 @@ package seeder
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"github.com/peeredge/peeredge/swarm/tracker"
+	"github.com/peeredge/peeredge/swarm/wtmsg"
 )
 
 const (
@@ -27,55 +26,6 @@ const (
 	rtcMaxRetry = time.Minute
 )
 
-// rtcID is a 20-byte id as WebTorrent sends it: a JSON string whose code
-// points are the bytes (the tracker package's codec).
-type rtcID [20]byte
-
-func (id rtcID) MarshalJSON() ([]byte, error) { return tracker.AppendID(nil, (*[20]byte)(&id)), nil }
-
-func (id *rtcID) UnmarshalJSON(data []byte) (err error) {
-	*id, err = tracker.DecodeID(data)
-	return err
-}
-
-type rtcSDP struct {
-	Type string `json:"type"`
-	SDP  string `json:"sdp"`
-}
-
-type rtcOfferOut struct {
-	OfferID rtcID  `json:"offer_id"`
-	Offer   rtcSDP `json:"offer"`
-}
-
-// rtcAnnounce is what the seeder sends: an announce (with offers) or an answer.
-type rtcAnnounce struct {
-	Action     string        `json:"action"`
-	InfoHash   rtcID         `json:"info_hash"`
-	PeerID     rtcID         `json:"peer_id"`
-	NumWant    *int          `json:"numwant,omitempty"`
-	Uploaded   *int64        `json:"uploaded,omitempty"`
-	Downloaded *int64        `json:"downloaded,omitempty"`
-	Left       *int64        `json:"left,omitempty"`
-	Event      string        `json:"event,omitempty"`
-	Offers     []rtcOfferOut `json:"offers,omitempty"`
-	ToPeerID   *rtcID        `json:"to_peer_id,omitempty"`
-	OfferID    *rtcID        `json:"offer_id,omitempty"`
-	Answer     *rtcSDP       `json:"answer,omitempty"`
-}
-
-// rtcMessage is what a tracker sends: a reply, a relayed offer or answer, a failure.
-type rtcMessage struct {
-	Action   string   `json:"action"`
-	Failure  string   `json:"failure reason"`
-	Interval *float64 `json:"interval"`
-	InfoHash rtcID    `json:"info_hash"`
-	PeerID   rtcID    `json:"peer_id"`
-	OfferID  rtcID    `json:"offer_id"`
-	Offer    *rtcSDP  `json:"offer"`
-	Answer   *rtcSDP  `json:"answer"`
-}
-
 // rtcTracker announces the seeder's torrents to one WebSocket tracker,
 // makes one offer per torrent and announce, and answers the offers the
 // tracker relays. It reconnects until stopped.
@@ -83,15 +33,15 @@ type rtcTracker struct {
 	url    string
 	header http.Header // sent with the WebSocket upgrade
 	peers  *rtcPeers
-	peerID rtcID
+	peerID wtmsg.ID
 	log    *slog.Logger
 	stop   context.CancelFunc
 	done   chan struct{}
 	kick   chan struct{} // a torrent was added: announce it now
 
 	mu       sync.Mutex
-	hashes   map[rtcID]bool // torrent → announced on the current connection
-	offers   map[rtcID]*rtcOfferSent
+	hashes   map[wtmsg.ID]bool // torrent → announced on the current connection
+	offers   map[wtmsg.ID]*rtcOfferSent
 	interval time.Duration
 	conn     *websocket.Conn // nil between connections
 	writeMu  sync.Mutex      // one writer at a time on conn
@@ -102,12 +52,12 @@ type rtcOfferSent struct {
 	sent  time.Time
 }
 
-func newRTCTracker(ctx context.Context, url string, header http.Header, peers *rtcPeers, peerID rtcID, logger *slog.Logger) *rtcTracker {
+func newRTCTracker(ctx context.Context, url string, header http.Header, peers *rtcPeers, peerID wtmsg.ID, logger *slog.Logger) *rtcTracker {
 	ctx, stop := context.WithCancel(ctx)
 	t := &rtcTracker{
 		url: url, header: header, peers: peers, peerID: peerID, log: logger.With("tracker", url),
 		stop: stop, done: make(chan struct{}), kick: make(chan struct{}, 1),
-		hashes: make(map[rtcID]bool), offers: make(map[rtcID]*rtcOfferSent), interval: rtcDefaultInterval,
+		hashes: make(map[wtmsg.ID]bool), offers: make(map[wtmsg.ID]*rtcOfferSent), interval: rtcDefaultInterval,
 	}
 	go func() {
 		defer close(t.done)
@@ -117,7 +67,7 @@ func newRTCTracker(ctx context.Context, url string, header http.Header, peers *r
 }
 
 // add announces ih from now on.
-func (t *rtcTracker) add(ih rtcID) {
+func (t *rtcTracker) add(ih wtmsg.ID) {
 	t.mu.Lock()
 	if _, ok := t.hashes[ih]; !ok {
 		t.hashes[ih] = false
@@ -131,14 +81,14 @@ func (t *rtcTracker) add(ih rtcID) {
 
 // remove says "stopped" for ih and stops announcing it; it reports whether
 // the tracker has no torrent left.
-func (t *rtcTracker) remove(ih rtcID) (empty bool) {
+func (t *rtcTracker) remove(ih wtmsg.ID) (empty bool) {
 	t.mu.Lock()
 	announced, ok := t.hashes[ih]
 	delete(t.hashes, ih)
 	empty = len(t.hashes) == 0
 	t.mu.Unlock()
 	if ok && announced {
-		t.send(t.announceMsg(ih, "stopped", nil))
+		t.sendAnnounce(ih, wtmsg.EventStopped, nil)
 	}
 	return empty
 }
@@ -225,7 +175,7 @@ const (
 func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
 	t.pruneOffers()
 	t.mu.Lock()
-	var due []rtcID
+	var due []wtmsg.ID
 	for ih, announced := range t.hashes {
 		if which != rtcAnnounceNew || !announced {
 			due = append(due, ih)
@@ -236,7 +186,7 @@ func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
 	// Offers are made side by side: gathering candidates may wait seconds
 	// on a STUN server. At most rtcMaxOffers can be pending, so only that
 	// many announces of a round carry one.
-	offers := make([][]rtcOfferOut, len(due))
+	offers := make([][]wtmsg.Offer, len(due))
 	if !stopping {
 		var wg sync.WaitGroup
 		for i := range min(len(due), rtcMaxOffers) {
@@ -245,7 +195,7 @@ func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
 		wg.Wait()
 	}
 	for i, ih := range due {
-		event := ""
+		event := wtmsg.EventUpdate
 		t.mu.Lock()
 		announced, still := t.hashes[ih]
 		if still {
@@ -256,11 +206,11 @@ func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
 		case !still:
 			continue
 		case stopping:
-			event = "stopped"
+			event = wtmsg.EventStopped
 		case !announced:
-			event = "started"
+			event = wtmsg.EventStarted
 		}
-		if !t.send(t.announceMsg(ih, event, offers[i])) {
+		if !t.sendAnnounce(ih, event, offers[i]) {
 			return
 		}
 	}
@@ -268,18 +218,18 @@ func (t *rtcTracker) announceAll(ctx context.Context, which rtcAnnounceWhich) {
 
 // makeOffer returns one offer to send, or none when WebRTC set-ups are at
 // their limit (the announce still lets browsers offer to us).
-func (t *rtcTracker) makeOffer(ctx context.Context) []rtcOfferOut {
+func (t *rtcTracker) makeOffer(ctx context.Context) []wtmsg.Offer {
 	setup, sdp, err := t.peers.offer(ctx)
 	if err != nil {
 		t.log.Debug("no offer in this announce", "err", err)
 		return nil
 	}
-	var id rtcID
+	var id wtmsg.ID
 	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
 	t.mu.Lock()
 	t.offers[id] = &rtcOfferSent{setup: setup, sent: time.Now()}
 	t.mu.Unlock()
-	return []rtcOfferOut{{OfferID: id, Offer: rtcSDP{Type: "offer", SDP: sdp}}}
+	return []wtmsg.Offer{{ID: id, SDP: sdp}}
 }
 
 // pruneOffers forgets offers past their timeout (their set-up closed itself).
@@ -293,23 +243,13 @@ func (t *rtcTracker) pruneOffers() {
 	}
 }
 
-func (t *rtcTracker) announceMsg(ih rtcID, event string, offers []rtcOfferOut) rtcAnnounce {
-	numwant := len(offers)
-	var zero, left int64
-	return rtcAnnounce{
-		Action: "announce", InfoHash: ih, PeerID: t.peerID,
-		NumWant: &numwant, Uploaded: &zero, Downloaded: &zero, Left: &left,
-		Event: event, Offers: offers,
-	}
+// sendAnnounce announces ih as a seeder (left 0; uploads are not counted).
+func (t *rtcTracker) sendAnnounce(ih wtmsg.ID, event wtmsg.Event, offers []wtmsg.Offer) bool {
+	return t.send(wtmsg.AppendAnnounce(nil, &wtmsg.Announce{InfoHash: ih, PeerID: t.peerID, Event: event, Offers: offers}))
 }
 
-// send writes m on the current connection; false if there is none or it broke.
-func (t *rtcTracker) send(m rtcAnnounce) bool {
-	data, err := json.Marshal(m)
-	if err != nil {
-		t.log.Error("webtorrent message not encoded", "err", err)
-		return false
-	}
+// send writes data on the current connection; false if there is none or it broke.
+func (t *rtcTracker) send(data []byte) bool {
 	t.mu.Lock()
 	conn := t.conn
 	t.mu.Unlock()
@@ -352,8 +292,8 @@ func (t *rtcTracker) read(ctx context.Context, conn *websocket.Conn) {
 		if err != nil {
 			return
 		}
-		var m rtcMessage
-		if err := json.Unmarshal(data, &m); err != nil {
+		m, err := wtmsg.ParseTrackerMessage(data)
+		if err != nil {
 			t.log.Debug("webtorrent tracker message not understood", "err", err)
 			continue
 		}
@@ -361,16 +301,16 @@ func (t *rtcTracker) read(ctx context.Context, conn *websocket.Conn) {
 	}
 }
 
-func (t *rtcTracker) handle(ctx context.Context, m *rtcMessage) {
-	switch {
-	case m.Failure != "":
+func (t *rtcTracker) handle(ctx context.Context, m *wtmsg.TrackerMessage) {
+	switch m.Kind {
+	case wtmsg.KindFailure:
 		t.log.Debug("webtorrent tracker refused", "reason", m.Failure)
-	case m.Offer != nil:
+	case wtmsg.KindRelayedOffer:
 		if !t.tracks(m.InfoHash) || m.PeerID == t.peerID {
 			return
 		}
 		go t.answer(ctx, *m)
-	case m.Answer != nil:
+	case wtmsg.KindRelayedAnswer:
 		t.mu.Lock()
 		o := t.offers[m.OfferID]
 		delete(t.offers, m.OfferID)
@@ -378,18 +318,18 @@ func (t *rtcTracker) handle(ctx context.Context, m *rtcMessage) {
 		if o == nil {
 			return // expired, or not ours
 		}
-		if err := o.setup.accept(m.Answer.SDP); err != nil {
+		if err := o.setup.accept(m.Description.SDP); err != nil {
 			t.log.Debug("webtorrent answer refused", "err", err)
 		}
-	case m.Interval != nil:
-		every := time.Duration(*m.Interval * float64(time.Second))
+	case wtmsg.KindAnnounceReply:
+		every := time.Duration(m.Interval * float64(time.Second))
 		t.mu.Lock()
 		t.interval = min(max(every, rtcMinInterval), rtcMaxInterval)
 		t.mu.Unlock()
 	}
 }
 
-func (t *rtcTracker) tracks(ih rtcID) bool {
+func (t *rtcTracker) tracks(ih wtmsg.ID) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, ok := t.hashes[ih]
@@ -397,15 +337,13 @@ func (t *rtcTracker) tracks(ih rtcID) bool {
 }
 
 // answer answers a relayed offer through the tracker.
-func (t *rtcTracker) answer(ctx context.Context, m rtcMessage) {
-	sdp, err := t.peers.answer(ctx, m.Offer.SDP)
+func (t *rtcTracker) answer(ctx context.Context, m wtmsg.TrackerMessage) {
+	sdp, err := t.peers.answer(ctx, m.Description.SDP)
 	if err != nil {
 		t.log.Debug("webtorrent offer not answered", "err", err)
 		return
 	}
-	to, offerID := m.PeerID, m.OfferID
-	t.send(rtcAnnounce{
-		Action: "announce", InfoHash: m.InfoHash, PeerID: t.peerID,
-		ToPeerID: &to, OfferID: &offerID, Answer: &rtcSDP{Type: "answer", SDP: sdp},
-	})
+	t.send(wtmsg.AppendAnswer(nil, &wtmsg.Answer{
+		InfoHash: m.InfoHash, PeerID: t.peerID, ToPeerID: m.PeerID, OfferID: m.OfferID, SDP: sdp,
+	}))
 }

@@ -13,7 +13,9 @@
 // here, that package crashes the process when a peer's data channel closes
 // before it opens (its OnClose ends a tracing span set only in OnOpen), so
 // any browser could take the node down. Data channels are handed to the
-// client as accepted connections instead.
+// client as accepted connections instead. The tracker messages it sends
+// and reads are package wtmsg's, the codec the node's own WebSocket
+// tracker uses, so the two cannot drift apart.
 package seeder
 
 import (

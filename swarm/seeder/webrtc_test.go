@@ -3,6 +3,7 @@ package seeder
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,30 +13,9 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/peeredge/peeredge/swarm/wtmsg"
 )
-
-// wsAnnounce is the part of a WebTorrent announce this test checks.
-type wsAnnounce struct {
-	Action   string `json:"action"`
-	InfoHash string `json:"info_hash"`
-	Event    string `json:"event"`
-	Left     *int64 `json:"left"`
-	Offers   []struct {
-		Offer struct {
-			Type string `json:"type"`
-			SDP  string `json:"sdp"`
-		} `json:"offer"`
-	} `json:"offers"`
-}
-
-// jsonBinary undoes WebTorrent's "one rune per byte" string encoding.
-func jsonBinary(s string) []byte {
-	var b []byte
-	for _, r := range s {
-		b = append(b, byte(r))
-	}
-	return b
-}
 
 // stubTrackers serves an HTTP announce endpoint (an empty peer list) and a
 // WebSocket endpoint that records the first message of each connection.
@@ -43,14 +23,14 @@ func jsonBinary(s string) []byte {
 type stubTrackers struct {
 	httpAnnounces atomic.Int64
 	wsConns       atomic.Int64
-	wsAnnounces   chan wsAnnounce
+	wsAnnounces   chan wtmsg.ClientMessage
 	// The X-Test-Secret header of the latest HTTP announce and WebSocket upgrade.
 	httpSecret, wsSecret atomic.Value
 }
 
 func startStubTrackers(t *testing.T) (*stubTrackers, string) {
 	t.Helper()
-	st := &stubTrackers{wsAnnounces: make(chan wsAnnounce, 16)}
+	st := &stubTrackers{wsAnnounces: make(chan wtmsg.ClientMessage, 16)}
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/tracker/announce", func(w http.ResponseWriter, r *http.Request) {
@@ -68,8 +48,8 @@ func startStubTrackers(t *testing.T) (*stubTrackers, string) {
 		defer c.Close()
 		c.SetReadDeadline(time.Now().Add(30 * time.Second))
 		for {
-			var a wsAnnounce
-			if err := c.ReadJSON(&a); err != nil {
+			a, ok := readClientMessage(c)
+			if !ok {
 				return
 			}
 			select {
@@ -81,6 +61,17 @@ func startStubTrackers(t *testing.T) (*stubTrackers, string) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return st, strings.TrimPrefix(srv.URL, "http://")
+}
+
+// readClientMessage reads a message from the seeder as the node's tracker
+// reads it; false when the connection ended or the message was refused.
+func readClientMessage(c *websocket.Conn) (wtmsg.ClientMessage, bool) {
+	_, data, err := c.ReadMessage()
+	if err != nil {
+		return wtmsg.ClientMessage{}, false
+	}
+	m, perr := wtmsg.ParseClientMessage(data, 1)
+	return m, perr == nil
 }
 
 // listenSTUN records whether a STUN binding request arrives on a loopback UDP
@@ -121,20 +112,24 @@ func TestWebRTCAnnouncesToWebSocketTracker(t *testing.T) {
 	if _, err := s.Seed(ctx, p.torrentPath, p.dataDir); err != nil {
 		t.Fatal(err)
 	}
-	var a wsAnnounce
+	var a wtmsg.ClientMessage
 	select {
 	case a = <-trackers.wsAnnounces:
 	case <-ctx.Done():
 		t.Fatalf("no WebTorrent announce: %v", ctx.Err())
 	}
-	if a.Action != "announce" || string(jsonBinary(a.InfoHash)) != string(p.ih.Bytes()) {
-		t.Errorf("announce action %q info hash %x, want announce of %s", a.Action, jsonBinary(a.InfoHash), p.ih)
+	if a.Action != wtmsg.ActionAnnounce || a.InfoHash != wtmsg.ID(p.ih) {
+		t.Errorf("announce action %d info hash %x, want announce of %s", a.Action, a.InfoHash, p.ih)
 	}
-	if len(a.Offers) == 0 || a.Offers[0].Offer.Type != "offer" || !strings.Contains(a.Offers[0].Offer.SDP, "webrtc-datachannel") {
-		t.Errorf("announce carries no data-channel offer: %+v", a.Offers)
+	var offer wtmsg.SessionDescription
+	if len(a.Offers) > 0 {
+		_ = json.Unmarshal(a.Offers[0].SDP, &offer)
 	}
-	if a.Event != "started" || a.Left == nil || *a.Left != 0 {
-		t.Errorf("first announce: event %q left %v, want started as a seeder (left 0)", a.Event, a.Left)
+	if offer.Type != "offer" || !strings.Contains(offer.SDP, "webrtc-datachannel") {
+		t.Errorf("announce carries no data-channel offer: %d offers, first %+v", len(a.Offers), offer)
+	}
+	if a.Event != wtmsg.EventStarted || !a.Seeder {
+		t.Errorf("first announce: event %v seeder %v, want started as a seeder (left 0)", a.Event, a.Seeder)
 	}
 	select {
 	case <-stunHit:
@@ -145,15 +140,15 @@ func TestWebRTCAnnouncesToWebSocketTracker(t *testing.T) {
 	if err := s.Drop(p.ih); err != nil {
 		t.Fatal(err)
 	}
-	for a.Event != "stopped" {
+	for a.Event != wtmsg.EventStopped {
 		select {
 		case a = <-trackers.wsAnnounces:
 		case <-ctx.Done():
 			t.Fatalf("no stopped announce after Drop: %v", ctx.Err())
 		}
 	}
-	if string(jsonBinary(a.InfoHash)) != string(p.ih.Bytes()) || len(a.Offers) != 0 {
-		t.Errorf("stopped announce for %x with %d offers", jsonBinary(a.InfoHash), len(a.Offers))
+	if a.InfoHash != wtmsg.ID(p.ih) || len(a.Offers) != 0 {
+		t.Errorf("stopped announce for %x with %d offers", a.InfoHash, len(a.Offers))
 	}
 }
 
@@ -221,7 +216,7 @@ func TestTrackerHeaderOnlyToOwnTrackers(t *testing.T) {
 func TestWebSocketTrackerReconnects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	announces := make(chan wsAnnounce, 16)
+	announces := make(chan wtmsg.ClientMessage, 16)
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -229,8 +224,7 @@ func TestWebSocketTrackerReconnects(t *testing.T) {
 			return
 		}
 		defer c.Close() // after the first message: the seeder must come back
-		var a wsAnnounce
-		if c.ReadJSON(&a) == nil {
+		if a, ok := readClientMessage(c); ok {
 			announces <- a
 		}
 	}))
@@ -244,7 +238,7 @@ func TestWebSocketTrackerReconnects(t *testing.T) {
 	for i := range 2 {
 		select {
 		case a := <-announces:
-			if a.Event != "started" || string(jsonBinary(a.InfoHash)) != string(p.ih.Bytes()) {
+			if a.Event != wtmsg.EventStarted || a.InfoHash != wtmsg.ID(p.ih) {
 				t.Fatalf("connection %d: announce %+v, want started for %s", i+1, a, p.ih)
 			}
 		case <-ctx.Done():

@@ -29,4 +29,9 @@
 // per-torrent slices, sharded by info hash, and samples peers from a random
 // start with a random stride coprime to the swarm size, writing compact
 // entries straight into the reply buffer: an announce allocates nothing.
+//
+// The WebSocket tracker (SocketServer, ws*.go) keeps the sockets and swarms
+// and decides; the messages themselves, its one-pass parser of what clients
+// send and the appenders of what it sends, are package wtmsg's, which the
+// node's seeder uses from the other side.
 package tracker

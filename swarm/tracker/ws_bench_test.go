@@ -99,20 +99,3 @@ func BenchmarkRelayOffers(b *testing.B) {
 	}
 	readers.Wait()
 }
-
-// BenchmarkParseSocketMessage parses a WebTorrent-sized announce: 5 offers of ~1 KiB SDP.
-func BenchmarkParseSocketMessage(b *testing.B) {
-	sdp := strings.Repeat("a=candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host\r\n", 16)
-	offers := make([]map[string]any, 5)
-	for k := range offers {
-		offers[k] = map[string]any{"offer_id": wsBinStr(wsID(1, byte(k))), "offer": map[string]any{"type": "offer", "sdp": sdp}}
-	}
-	msg, _ := json.Marshal(wsAnnounceMsg(wsHashA, wsID(2, 2), map[string]any{"numwant": 5, "offers": offers}))
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, perr := parseSocketMessage(msg, 100); perr != nil {
-			b.Fatal(perr)
-		}
-	}
-}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/peeredge/peeredge/swarm/wtmsg"
 )
 
 // wsSocket is one client connection. Its reader goroutine (run) owns joined
@@ -39,7 +41,7 @@ type wsSocket struct {
 	readBuf []byte
 	closing bool // a fatal reply is queued: drain the client's input before closing
 	targets []*wsSocket
-	sender  []byte // appendRelaySender's output for the announce being relayed
+	sender  []byte // wtmsg.AppendRelaySender's output for the announce being relayed
 	scratch []byte // the message being encoded, before enqueue copies it
 }
 
@@ -232,7 +234,7 @@ func (c *wsSocket) readMessage(r io.Reader, limit int) ([]byte, error) {
 // fatal replies with a failure, then the writer closes the socket.
 func (c *wsSocket) fatal(reason string, code int) {
 	c.closing = true
-	if !c.out.pushClose(appendFailure(nil, "announce", reason, nil), code, reason) {
+	if !c.out.pushClose(wtmsg.AppendFailure(nil, "announce", reason, nil), code, reason) {
 		c.kill()
 		return
 	}

@@ -1,6 +1,10 @@
 package tracker
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/peeredge/peeredge/swarm/wtmsg"
+)
 
 var (
 	errTooManySwarms   = errors.New("too many swarms on this connection")
@@ -12,10 +16,10 @@ var (
 
 // handle acts on one text message; false means the socket must close.
 func (c *wsSocket) handle(data []byte) bool {
-	req, perr := parseSocketMessage(data, c.srv.cfg.MaxSwarms)
+	req, perr := wtmsg.ParseClientMessage(data, c.srv.cfg.MaxSwarms)
 	if perr != nil {
 		if perr.Fatal {
-			c.fatal(perr.Reason, 1007) // invalid frame payload data
+			c.fatal(perr.Error(), 1007) // invalid frame payload data
 			return false
 		}
 		c.srv.refused.Add(1)
@@ -23,12 +27,12 @@ func (c *wsSocket) handle(data []byte) bool {
 		if perr.HasInfoHash {
 			ih = &perr.InfoHash
 		}
-		return c.enqueue(appendFailure(nil, perr.Action, perr.Reason, ih))
+		return c.enqueue(wtmsg.AppendFailure(nil, perr.Action, perr.Error(), ih))
 	}
 	switch req.Action {
-	case wsActionAnnounce:
+	case wtmsg.ActionAnnounce:
 		return c.announce(&req)
-	case wsActionAnswer:
+	case wtmsg.ActionAnswer:
 		return c.answer(&req)
 	default:
 		return c.scrape(&req)
@@ -44,28 +48,28 @@ func (c *wsSocket) admit(ih *InfoHash) error {
 
 func (c *wsSocket) refuse(action string, err error, ih *InfoHash) bool {
 	c.srv.refused.Add(1)
-	return c.enqueue(appendFailure(nil, action, err.Error(), ih))
+	return c.enqueue(wtmsg.AppendFailure(nil, action, err.Error(), ih))
 }
 
-func (c *wsSocket) announce(req *wsRequest) bool {
+func (c *wsSocket) announce(req *wtmsg.ClientMessage) bool {
 	srv := c.srv
 	ih := &req.InfoHash
 	interval := int(srv.admit.SocketInterval().Seconds())
 	prev, joined := c.joined[*ih]
-	if req.Event == wsEventStopped && joined {
+	if req.Event == wtmsg.EventStopped && joined {
 		// Leaving is always allowed and costs no rate-limit token.
 		srv.announces.Add(1)
 		counts := srv.swarms.leave(ih, &prev, c)
 		delete(c.joined, *ih)
-		c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, counts)
+		c.scratch = wtmsg.AppendAnnounceReply(c.scratch[:0], ih, interval, counts)
 		return c.enqueue(c.scratch)
 	}
 	if err := c.admit(ih); err != nil {
 		return c.refuse("announce", err, ih)
 	}
 	srv.announces.Add(1)
-	if req.Event == wsEventStopped {
-		c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, srv.swarms.counts(ih))
+	if req.Event == wtmsg.EventStopped {
+		c.scratch = wtmsg.AppendAnnounceReply(c.scratch[:0], ih, interval, srv.swarms.counts(ih))
 		return c.enqueue(c.scratch)
 	}
 	if joined && prev != req.PeerID {
@@ -83,16 +87,16 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 	if err != nil {
 		return c.refuse("announce", err, ih)
 	}
-	if req.Event == wsEventCompleted {
+	if req.Event == wtmsg.EventCompleted {
 		srv.admit.Completed(*ih)
 	}
 	c.joined[*ih] = req.PeerID
 	// Relay first, then reply: once a client has its reply, its offers are
 	// on their way and counted.
-	c.sender = appendRelaySender(c.sender[:0], &req.PeerID, ih)
+	c.sender = wtmsg.AppendRelaySender(c.sender[:0], &req.PeerID, ih)
 	relayed := 0
 	for i, target := range targets {
-		c.scratch = appendOffer(c.scratch[:0], &req.Offers[i], c.sender)
+		c.scratch = wtmsg.AppendOfferRelay(c.scratch[:0], &req.Offers[i], c.sender)
 		if target.enqueue(c.scratch) {
 			relayed++
 		}
@@ -100,13 +104,13 @@ func (c *wsSocket) announce(req *wsRequest) bool {
 	srv.offersRelayed.Add(uint64(relayed))
 	clear(targets) // do not keep other sockets reachable from this one
 	c.targets = targets[:0]
-	c.scratch = appendAnnounceReply(c.scratch[:0], ih, interval, counts)
+	c.scratch = wtmsg.AppendAnnounceReply(c.scratch[:0], ih, interval, counts)
 	return c.enqueue(c.scratch)
 }
 
 // answer relays a WebRTC answer to the peer that made the offer. Answers are
 // not charged to the rate limiter: each one follows an admitted announce's offer.
-func (c *wsSocket) answer(req *wsRequest) bool {
+func (c *wsSocket) answer(req *wtmsg.ClientMessage) bool {
 	srv := c.srv
 	ih := &req.InfoHash
 	if !srv.admit.P2PEnabled() {
@@ -123,7 +127,7 @@ func (c *wsSocket) answer(req *wsRequest) bool {
 	if target == nil {
 		return c.refuse("announce", errPeerGone, ih)
 	}
-	c.scratch = appendAnswerRelay(c.scratch[:0], req.Answer, &req.OfferID, &req.PeerID, ih)
+	c.scratch = wtmsg.AppendAnswerRelay(c.scratch[:0], req.Answer, &req.OfferID, &req.PeerID, ih)
 	if target.enqueue(c.scratch) {
 		srv.answersRelayed.Add(1)
 	}
@@ -132,12 +136,12 @@ func (c *wsSocket) answer(req *wsRequest) bool {
 
 // scrape answers counts for known torrents only (Admit refuses the others),
 // the same numbers an announce reply gives.
-func (c *wsSocket) scrape(req *wsRequest) bool {
+func (c *wsSocket) scrape(req *wtmsg.ClientMessage) bool {
 	srv := c.srv
 	if !srv.cfg.Scrape {
 		return c.refuse("scrape", errScrapeDisabled, nil)
 	}
-	counts := make([]wsCounts, len(req.InfoHashes))
+	counts := make([]wtmsg.Counts, len(req.InfoHashes))
 	for i := range req.InfoHashes {
 		ih := &req.InfoHashes[i]
 		if err := c.admit(ih); err != nil {
@@ -146,5 +150,5 @@ func (c *wsSocket) scrape(req *wsRequest) bool {
 		counts[i] = srv.swarms.counts(ih)
 		counts[i].Downloaded = srv.admit.Downloaded(*ih)
 	}
-	return c.enqueue(appendScrapeReply(nil, req.InfoHashes, counts))
+	return c.enqueue(wtmsg.AppendScrapeReply(nil, req.InfoHashes, counts))
 }

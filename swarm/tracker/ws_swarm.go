@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+
+	"github.com/peeredge/peeredge/swarm/wtmsg"
 )
 
 // wsShardCount spreads swarms over independent locks; info hashes are
@@ -11,12 +13,6 @@ import (
 const wsShardCount = 32
 
 var errPeerIDInUse = errors.New("peer_id is already used by another connection in this swarm")
-
-// wsCounts are the only swarm facts a client ever learns: no ids, no addresses.
-type wsCounts struct {
-	Complete, Incomplete int
-	Downloaded           uint64
-}
 
 // wsMember is one peer of a swarm, reachable through its socket.
 type wsMember struct {
@@ -34,8 +30,8 @@ type wsSwarm struct {
 	seeders int
 }
 
-func (sw *wsSwarm) counts() wsCounts {
-	return wsCounts{Complete: sw.seeders, Incomplete: len(sw.members) - sw.seeders}
+func (sw *wsSwarm) counts() wtmsg.Counts {
+	return wtmsg.Counts{Complete: sw.seeders, Incomplete: len(sw.members) - sw.seeders}
 }
 
 func (sw *wsSwarm) swap(i, j int) {
@@ -80,7 +76,7 @@ func (s *wsSwarms) shard(ih *InfoHash) *wsShard { return &s.shards[int(ih[0])%ws
 
 // join adds or refreshes (ih, id) for sock and picks up to want other
 // members at random into targets (reused by the caller).
-func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder bool, now int64, want int, targets []*wsSocket) (wsCounts, []*wsSocket, error) {
+func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder bool, now int64, want int, targets []*wsSocket) (wtmsg.Counts, []*wsSocket, error) {
 	sh := s.shard(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -126,20 +122,20 @@ func (s *wsSwarms) join(ih *InfoHash, id *PeerID, sock *wsSocket, seeder bool, n
 }
 
 // leave removes (ih, id) if sock owns it and returns the swarm's counts after.
-func (s *wsSwarms) leave(ih *InfoHash, id *PeerID, sock *wsSocket) wsCounts {
+func (s *wsSwarms) leave(ih *InfoHash, id *PeerID, sock *wsSocket) wtmsg.Counts {
 	sh := s.shard(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	sw := sh.swarms[*ih]
 	if sw == nil {
-		return wsCounts{}
+		return wtmsg.Counts{}
 	}
 	if i, ok := sw.index[*id]; ok && sw.members[i].sock == sock {
 		sw.remove(i)
 	}
 	if len(sw.members) == 0 {
 		delete(sh.swarms, *ih)
-		return wsCounts{}
+		return wtmsg.Counts{}
 	}
 	return sw.counts()
 }
@@ -158,14 +154,14 @@ func (s *wsSwarms) socketOf(ih *InfoHash, id *PeerID) *wsSocket {
 }
 
 // counts returns the counts of swarm ih (zero when nobody is in it).
-func (s *wsSwarms) counts(ih *InfoHash) wsCounts {
+func (s *wsSwarms) counts(ih *InfoHash) wtmsg.Counts {
 	sh := s.shard(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sw := sh.swarms[*ih]; sw != nil {
 		return sw.counts()
 	}
-	return wsCounts{}
+	return wtmsg.Counts{}
 }
 
 // size returns the number of swarms and of memberships.

@@ -17,28 +17,6 @@ var (
 	wsHashB = wsID(0xB2, 2)
 )
 
-func TestSocketIDEncodingRoundTripsEveryByte(t *testing.T) {
-	for start := 0; start < 256; start += 20 {
-		var id [20]byte
-		for i := range id {
-			id[i] = byte(start + i)
-		}
-		enc := AppendID(nil, &id)
-		if !json.Valid(enc) {
-			t.Fatalf("invalid JSON %q", enc)
-		}
-		got, err := DecodeID(enc)
-		if err != nil || got != id {
-			t.Fatalf("round trip of %x: got %x, %v", id, got, err)
-		}
-		// The JS client's own encoding (JSON.stringify of a binary string) must decode too.
-		js, _ := json.Marshal(wsBinStr(id))
-		if got, err := DecodeID(js); err != nil || got != id {
-			t.Fatalf("JS-style %s: got %x, %v", js, got, err)
-		}
-	}
-}
-
 func TestSocketOfferAnswerExchange(t *testing.T) {
 	h := newWSHarness(t, wsTestConfig(), SocketConfig{}, wsHashA)
 	a, b := h.dial(t), h.dial(t)

@@ -1,4 +1,4 @@
-package tracker
+package wtmsg
 
 import (
 	"encoding/binary"
@@ -12,12 +12,12 @@ import (
 // they are validated, so each byte of a message is looked at once. Every
 // index is bounds-checked so that a bug here cannot panic, only misreport.
 
-// wsMemberFunc validates the value of member key, which starts at b[at], and
+// memberFunc validates the value of member key, which starts at b[at], and
 // returns the index after it; depth is the depth of the enclosing object.
-type wsMemberFunc func(key []byte, at, depth int) (int, bool)
+type memberFunc func(key []byte, at, depth int) (int, bool)
 
-// wsElementFunc is wsMemberFunc for the elements of an array.
-type wsElementFunc func(at, depth int) (int, bool)
+// elementFunc is memberFunc for the elements of an array.
+type elementFunc func(at, depth int) (int, bool)
 
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
@@ -26,13 +26,13 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// wsMaxDepth bounds nesting; real messages nest three levels deep.
-const wsMaxDepth = 64
+// maxDepth bounds nesting; real messages nest three levels deep.
+const maxDepth = 64
 
 // validJSON reports whether b is one valid JSON value, exactly as json.Valid
 // does (a fuzz target checks they agree) but several times faster on the
 // long SDP strings that make up most of a message. Nesting beyond
-// wsMaxDepth is refused.
+// maxDepth is refused.
 func validJSON(b []byte) bool {
 	i, ok := validValue(b, skipSpace(b, 0), 0)
 	return ok && skipSpace(b, i) == len(b)
@@ -71,8 +71,8 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 // validObject validates the object at b[i] == '{' at nesting depth depth.
 // member, if not nil, validates each value (to record it); keys are passed
 // raw, escapes and all (memberKey decodes them).
-func validObject(b []byte, i, depth int, member wsMemberFunc) (int, bool) {
-	if depth > wsMaxDepth {
+func validObject(b []byte, i, depth int, member memberFunc) (int, bool) {
+	if depth > maxDepth {
 		return i, false
 	}
 	i = skipSpace(b, i+1)
@@ -110,8 +110,8 @@ func validObject(b []byte, i, depth int, member wsMemberFunc) (int, bool) {
 
 // validArray validates the array at b[i] == '[' at nesting depth depth;
 // elem, if not nil, validates each element (to record it).
-func validArray(b []byte, i, depth int, elem wsElementFunc) (int, bool) {
-	if depth > wsMaxDepth {
+func validArray(b []byte, i, depth int, elem elementFunc) (int, bool) {
+	if depth > maxDepth {
 		return i, false
 	}
 	i = skipSpace(b, i+1)
