@@ -1,9 +1,9 @@
-package edge
+package edge_test
 
 import (
-	"context"
+	"io"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/edge/edgetest"
 	"github.com/peeredge/peeredge/internal/layout"
 )
 
@@ -43,32 +45,15 @@ func TestRoutes(t *testing.T) {
 	mounted := func(name string) fasthttp.RequestHandler {
 		return func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(name + " " + string(ctx.Path())) }
 	}
-	srv, err := New(Config{
+	base := edgetest.Serve(t, edge.Config{
 		MediaDir:   disk.MediaDir(),
 		P2PEnabled: p2p.Load,
-		Mounts: []Mount{
+		Mounts: []edge.Mount{
 			{Path: layout.APIPrefix, Handler: mounted("api")},
 			{Path: layout.TrackerHTTP, Handler: mounted("tracker")},
 		},
 		Logger: slog.New(slog.DiscardHandler),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
 	tests := []struct {
 		path   string
 		p2p    bool
@@ -91,15 +76,20 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p2p.Store(tt.p2p)
-		r := do(t, "GET", base+tt.path, nil)
-		if r.status != tt.status || (tt.body != "" && string(r.body) != tt.body) {
-			t.Errorf("GET %s (P2P %v): %d %q, want %d %q", tt.path, tt.p2p, r.status, r.body, tt.status, tt.body)
+		resp, err := http.Get(base + tt.path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if r.status == 404 && r.header.Get("Content-Type") != "application/problem+json; charset=utf-8" {
-			t.Errorf("GET %s: 404 as %q, want a problem", tt.path, r.header.Get("Content-Type"))
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != tt.status || (tt.body != "" && string(body) != tt.body) {
+			t.Errorf("GET %s (P2P %v): %d %q, want %d %q", tt.path, tt.p2p, resp.StatusCode, body, tt.status, tt.body)
+		}
+		if resp.StatusCode == 404 && resp.Header.Get("Content-Type") != "application/problem+json; charset=utf-8" {
+			t.Errorf("GET %s: 404 as %q, want a problem", tt.path, resp.Header.Get("Content-Type"))
 		}
 	}
-	if _, err := New(Config{MediaDir: disk.MediaDir(), Mounts: []Mount{{Path: "api/", Handler: mounted("x")}}}); err == nil {
+	if _, err := edge.New(edge.Config{MediaDir: disk.MediaDir(), Mounts: []edge.Mount{{Path: "api/", Handler: mounted("x")}}}); err == nil {
 		t.Error("a relative mount path was accepted")
 	}
 }
