@@ -19,6 +19,9 @@ const UUIDLen = 36
 // in keys, file names and URLs; anything else (other UUID spellings, path
 // tricks) is refused.
 func CanonicalUUID(id string) (string, error) {
+	if IsCanonicalUUID(id) {
+		return id, nil
+	}
 	if len(id) != UUIDLen {
 		return "", fmt.Errorf("%w: %q", ErrInvalidUUID, id)
 	}
@@ -27,6 +30,29 @@ func CanonicalUUID(id string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidUUID, id)
 	}
 	return u.String(), nil
+}
+
+// IsCanonicalUUID reports whether id is already in the one form used in
+// names (lower-case hex, 8-4-4-4-12), without allocating: the edge asks it
+// of every WebSeed request.
+func IsCanonicalUUID(id string) bool {
+	if len(id) != UUIDLen {
+		return false
+	}
+	for i := 0; i < UUIDLen; i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // flickrBase58 is the alphabet of npm's short-uuid, which PeerTube uses for

@@ -97,8 +97,11 @@ func FuzzCanonicalUUID(f *testing.F) {
 		if refErr != nil || got != ref.String() || len(s) != UUIDLen {
 			t.Fatalf("CanonicalUUID(%q) = %q; uuid.Parse: %v %v", s, got, ref, refErr)
 		}
-		if again, err := CanonicalUUID(got); err != nil || again != got {
+		if again, err := CanonicalUUID(got); err != nil || again != got || !IsCanonicalUUID(got) {
 			t.Fatalf("not idempotent: %q → %q, %v", got, again, err)
+		}
+		if IsCanonicalUUID(s) != (s == got) {
+			t.Fatalf("IsCanonicalUUID(%q) = %v, but its canonical form is %q", s, IsCanonicalUUID(s), got)
 		}
 	})
 }

@@ -53,7 +53,7 @@ func parseRungName(name, suffix string) (uuid string, height int, ok bool) {
 		return "", 0, false
 	}
 	uuid, digits := rest[:UUIDLen], rest[UUIDLen+1:]
-	if c, err := CanonicalUUID(uuid); err != nil || c != uuid {
+	if !IsCanonicalUUID(uuid) {
 		return "", 0, false
 	}
 	if len(digits) > 5 || digits[0] == '0' {

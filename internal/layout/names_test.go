@@ -103,3 +103,15 @@ func FuzzParseRungName(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWebSeedMediaPath: the edge maps every WebSeed request with it;
+// the one allocation is the path it returns.
+func BenchmarkWebSeedMediaPath(b *testing.B) {
+	name := RenditionFileName(testUUID, 720)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := WebSeedMediaPath(name); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
