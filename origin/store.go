@@ -154,12 +154,13 @@ func (s *Store) publishDir(staging, id string) error {
 	return nil
 }
 
-// RemoveVideo deletes a video's HLS directory, original and torrents (both
-// forms). Removing a video that has none of them is not an error.
-func (s *Store) RemoveVideo(uuid string) error {
+// Unpublish deletes what the edge serves of a video: its HLS directory and
+// its torrents (both forms). The original stays. A video with none of them
+// is not an error.
+func (s *Store) Unpublish(uuid string) error {
 	id, err := layout.CanonicalUUID(uuid)
 	if err != nil {
-		return fmt.Errorf("remove video: %w", err)
+		return fmt.Errorf("unpublish: %w", err)
 	}
 	var errs []error
 	remove := func(path string) {
@@ -167,10 +168,8 @@ func (s *Store) RemoveVideo(uuid string) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := os.RemoveAll(s.disk.HLSDir(id)); err != nil {
-		errs = append(errs, err)
-	}
-	remove(s.disk.OriginalPath(id))
+	// Torrents first: a torrent without its files would send clients to
+	// WebSeeds that answer 404.
 	entries, err := os.ReadDir(s.disk.TorrentsDir())
 	if err != nil {
 		errs = append(errs, err)
@@ -181,8 +180,23 @@ func (s *Store) RemoveVideo(uuid string) error {
 			remove(s.disk.WebSeedOnlyPath(e.Name()))
 		}
 	}
+	if err := os.RemoveAll(s.disk.HLSDir(id)); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("remove video %s: %w", id, err)
+		return fmt.Errorf("unpublish %s: %w", id, err)
+	}
+	return nil
+}
+
+// RemoveVideo deletes all of a video's files: what Unpublish deletes and
+// its original.
+func (s *Store) RemoveVideo(uuid string) error {
+	if err := s.Unpublish(uuid); err != nil {
+		return fmt.Errorf("remove video: %w", err)
+	}
+	if err := os.Remove(s.disk.OriginalPath(uuid)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove video %s: %w", uuid, err)
 	}
 	return nil
 }

@@ -14,17 +14,26 @@ import (
 // Failed is the job queue's OnFailed: the video says it failed, instead of
 // waiting forever. The whole error goes to the log and Video.Error; the API
 // shows only Video.Reason (see reason).
+//
+// A failed video serves nothing: if an earlier run had published it (a job
+// run again after a crash), its files, torrents and swarm entries go too.
 func (p *Publisher) Failed(ctx context.Context, j origin.Job, jobErr error) {
 	p.logger.Error("publishing failed", "video", j.VideoID, "job", j.ID, "err", jobErr)
-	if _, err := p.cfg.Catalog.UpdateVideo(context.WithoutCancel(ctx), j.VideoID, func(v *origin.Video) error {
+	var rungs []origin.Rendition
+	v, err := p.cfg.Catalog.UpdateVideo(context.WithoutCancel(ctx), j.VideoID, func(v *origin.Video) error {
+		rungs = v.Renditions
 		v.State = origin.StateTranscodingFailed
 		v.Transcoding = false
 		v.Error = jobErr.Error()
 		v.Reason = reason(j, jobErr)
+		v.Renditions = nil
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		p.logger.Error("mark video failed", "video", j.VideoID, "err", err)
+		return
 	}
+	p.withdraw(v, rungs)
 }
 
 // reason says what failed in words an uploader can act on. It is built

@@ -24,11 +24,13 @@ type Catalog interface {
 	EachVideo(ctx context.Context, fn func(origin.Video) error) error
 }
 
-// Store stages a video's files and makes them visible at once.
+// Store stages a video's files, makes them visible at once, and takes
+// them back.
 type Store interface {
 	Disk() layout.Disk
 	StagingDir(uuid string) (string, error)
 	Publish(staging, uuid string, torrents []string) error
+	Unpublish(uuid string) error
 }
 
 // Segmenter transcodes a source into a video's HLS files in outDir.
@@ -45,11 +47,14 @@ type Torrents interface {
 // Tracker admits announces for the torrents added to it (tracker.Registry).
 type Tracker interface {
 	Add(infoHashes ...[20]byte)
+	Remove(infoHash [20]byte)
 }
 
-// Seeder seeds a torrent from the files in dataDir (seeder.Seeder).
+// Seeder seeds a torrent from the files in dataDir, and forgets it
+// (seeder.Seeder).
 type Seeder interface {
 	Seed(ctx context.Context, torrentPath, dataDir string) (metainfo.Hash, error)
+	Forget(infoHash metainfo.Hash) error
 }
 
 // Config is what a Publisher works with. Tracker and Seeder may be nil (a
@@ -93,7 +98,7 @@ func (p *Publisher) WithSwarm(tr Tracker, sd Seeder) *Publisher {
 // video is never seen half-published: the catalogue says "published" only
 // after every file is in place, and a job interrupted before that starts
 // over.
-func (p *Publisher) Transcode(ctx context.Context, j origin.Job) error {
+func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 	v, err := p.cfg.Catalog.UpdateVideo(ctx, j.VideoID, func(v *origin.Video) error {
 		v.State = origin.StateToTranscode
 		v.Transcoding = true
@@ -123,6 +128,14 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) error {
 	if err != nil {
 		return err
 	}
+	// Whatever fails from here takes back what was made public, so that
+	// what is served and what the catalogue says agree. (A crash instead
+	// leaves it to the store's sweep at the next start.)
+	defer func() {
+		if err != nil {
+			p.withdraw(v, renditions)
+		}
+	}()
 	if err := p.cfg.Store.Publish(staging, v.UUID, torrents); err != nil {
 		return fmt.Errorf("publish files: %w", err)
 	}
@@ -133,7 +146,7 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) error {
 			p.logger.Error("announce published rung", "video", v.ID, "err", err)
 		}
 	}
-	v, err = p.cfg.Catalog.UpdateVideo(ctx, v.ID, func(v *origin.Video) error {
+	published, err := p.cfg.Catalog.UpdateVideo(ctx, v.ID, func(v *origin.Video) error {
 		v.State = origin.StatePublished
 		v.Transcoding = false
 		v.Progress = 1
@@ -144,9 +157,9 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) error {
 	if err != nil {
 		return fmt.Errorf("mark published: %w", err)
 	}
-	p.logger.Info("published", "video", v.ID, "uuid", v.UUID, "renditions", len(renditions),
+	p.logger.Info("published", "video", published.ID, "uuid", published.UUID, "renditions", len(renditions),
 		"segmenting", segmented.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond),
-		"master", p.cfg.URLs.MasterPlaylist(v.UUID))
+		"master", p.cfg.URLs.MasterPlaylist(published.UUID))
 	return nil
 }
 
@@ -198,17 +211,50 @@ func (p *Publisher) Announce(ctx context.Context) error {
 	})
 }
 
+// withdraw takes back what is public of a video: the tracker stops
+// admitting and the seeder stops seeding its rungs, and its files leave
+// media/. Failures are logged: there is nobody to return them to, and the
+// store's sweep at the next start removes what is left.
+func (p *Publisher) withdraw(v origin.Video, rungs []origin.Rendition) {
+	for _, r := range rungs {
+		ih, err := infoHash(r)
+		if err != nil {
+			continue
+		}
+		if p.cfg.Tracker != nil {
+			p.cfg.Tracker.Remove(ih)
+		}
+		if p.cfg.Seeder != nil {
+			if err := p.cfg.Seeder.Forget(ih); err != nil {
+				p.logger.Debug("stop seeding withdrawn rung", "video", v.ID, "rung", r.Height, "err", err)
+			}
+		}
+	}
+	if err := p.cfg.Store.Unpublish(v.UUID); err != nil {
+		p.logger.Error("withdraw published files", "video", v.ID, "err", err)
+	}
+}
+
+// infoHash decodes a rendition's hex info hash.
+func infoHash(r origin.Rendition) ([20]byte, error) {
+	var ih [20]byte
+	b, err := hex.DecodeString(r.InfoHash)
+	if err != nil || len(b) != len(ih) {
+		return ih, fmt.Errorf("rung %d: bad info hash %q", r.Height, r.InfoHash)
+	}
+	copy(ih[:], b)
+	return ih, nil
+}
+
 // announce makes a published rung known to the tracker and seeds it. A rung
 // that cannot be seeded is still served over HTTP, so that is only logged.
 func (p *Publisher) announce(ctx context.Context, v origin.Video, r origin.Rendition) error {
 	if p.cfg.Tracker == nil {
 		return nil
 	}
-	var ih [20]byte
-	if b, err := hex.DecodeString(r.InfoHash); err != nil || len(b) != len(ih) {
-		return fmt.Errorf("video %d rung %d: bad info hash %q", v.ID, r.Height, r.InfoHash)
-	} else {
-		copy(ih[:], b)
+	ih, err := infoHash(r)
+	if err != nil {
+		return fmt.Errorf("video %d: %w", v.ID, err)
 	}
 	p.cfg.Tracker.Add(ih)
 	if p.cfg.Seeder == nil {

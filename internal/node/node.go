@@ -81,10 +81,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}),
 	}
 	n.queue.OnFailed = n.publisher.Failed
-	if removed, err := store.SweepOrphanOriginals(ctx, catalog); err != nil {
-		n.logger.Warn("sweep orphan originals", "err", err)
-	} else if len(removed) > 0 {
-		n.logger.Info("removed originals no video owns", "uuids", removed)
+	if swept, err := store.Sweep(ctx, catalog); err != nil {
+		n.logger.Warn("sweep leftovers of an earlier run", "err", err)
+	} else if len(swept.Originals)+len(swept.Media) > 0 {
+		n.logger.Info("removed leftovers of an earlier run", "originals", swept.Originals, "unpublished media", swept.Media)
 	}
 	n.NewAdminToken, err = catalog.EnsureAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
