@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dgraph-io/badger/v4"
@@ -228,6 +230,34 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 	return &Received{path: tmp.Name(), size: size}, nil
 }
 
+// heapAddress matches the " @ 0x55d5c0b2e2c0" that ffmpeg's tools print
+// after a component's name: an address in the node's memory.
+var heapAddress = regexp.MustCompile(` ?@ ?0x[0-9a-fA-F]+`)
+
+// senderWords is a tool's message as the sender may read it: the
+// received file is "the upload", and no address of the node's memory is
+// left in it.
+func senderWords(msg, path string) string {
+	msg = strings.ReplaceAll(msg, "file:"+path, "the upload")
+	msg = strings.ReplaceAll(msg, path, "the upload")
+	return heapAddress.ReplaceAllString(msg, "")
+}
+
+// hiddenInName reports characters a name may not hold: controls, line and
+// paragraph separators, and format characters such as the bidirectional
+// overrides (U+202E turns "exe.mp4" into what reads as "4pm.exe"), except
+// the zero-width joiner and non-joiner, which Persian, Indic scripts and
+// emoji sequences need.
+func hiddenInName(r rune) bool {
+	switch {
+	case r == '\u200c' || r == '\u200d':
+		return false
+	case unicode.IsControl(r), unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+		return true
+	}
+	return false
+}
+
 func validName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
@@ -237,8 +267,8 @@ func validName(name string) (string, error) {
 		return "", intakeErr(ErrUploadInvalid, nil, "name is not valid UTF-8")
 	case utf8.RuneCountInString(name) > maxNameRunes:
 		return "", intakeErr(ErrUploadInvalid, nil, "name longer than %d characters", maxNameRunes)
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", intakeErr(ErrUploadInvalid, nil, "name contains control characters")
+	case strings.ContainsFunc(name, hiddenInName):
+		return "", intakeErr(ErrUploadInvalid, nil, "name contains control or invisible formatting characters")
 	}
 	return name, nil
 }
@@ -275,10 +305,8 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 				return Video{}, readErr(ctx, err)
 			}
 			// The probe's own words say why (no video stream, container
-			// refused…), but the file is "the upload" to the sender.
-			reason := strings.ReplaceAll(err.Error(), "file:"+file.path, "the upload")
-			reason = strings.ReplaceAll(reason, file.path, "the upload")
-			return Video{}, &IntakeError{Kind: ErrUploadNotVideo, Reason: reason, Err: err}
+			// refused…), without the node's paths and addresses.
+			return Video{}, &IntakeError{Kind: ErrUploadNotVideo, Reason: senderWords(err.Error(), file.path), Err: err}
 		}
 	}
 	if in.cfg.Queue != nil && in.cfg.Queue.c != in.cfg.Catalog {

@@ -88,8 +88,15 @@ func TestCommitRefusals(t *testing.T) {
 		{"blank name", " \t", clip, ErrUploadInvalid, "missing name"},
 		{"name too long", strings.Repeat("é", 121), clip, ErrUploadInvalid, "longer"},
 		{"name with control characters", "a\x00b", clip, ErrUploadInvalid, "control"},
+		{"name with a C1 control", "a\u0085b", clip, ErrUploadInvalid, "control"},
+		{"name with a right-to-left override", "holiday\u202e4pm.exe", clip, ErrUploadInvalid, "invisible"},
+		{"name with an isolate", "a\u2067b\u2069", clip, ErrUploadInvalid, "invisible"},
+		{"name with a byte order mark", "\ufeffname", clip, ErrUploadInvalid, "invisible"},
+		{"name with a line separator", "a\u2028b", clip, ErrUploadInvalid, "invisible"},
 		{"name not UTF-8", "a\xffb", clip, ErrUploadInvalid, "UTF-8"},
 		{"not a video", "x", []byte("just some text, no video here"), ErrUploadNotVideo, "not a video: ffprobe"},
+		// ffprobe names the demuxer with its address in memory: "[mov,… @ 0x55…]".
+		{"cut short", "x", clip[:1000], ErrUploadNotVideo, "moov atom not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -102,8 +109,8 @@ func TestCommitRefusals(t *testing.T) {
 			_, err = env.intake.Commit(ctx, f, Metadata{Name: tt.name})
 			wantKind(t, err, tt.kind)
 			var ie *IntakeError
-			if errors.As(err, &ie); !strings.Contains(ie.Reason, tt.reason) || strings.Contains(ie.Reason, tmp) {
-				t.Errorf("reason %q does not say %q, or names the local file", ie.Reason, tt.reason)
+			if errors.As(err, &ie); !strings.Contains(ie.Reason, tt.reason) || strings.Contains(ie.Reason, tmp) || strings.Contains(ie.Reason, "0x") {
+				t.Errorf("reason %q does not say %q, or names the local file or a memory address", ie.Reason, tt.reason)
 			}
 			f.Discard()
 			env.assertNothingLeft(t, 0)
@@ -238,7 +245,7 @@ func TestIngestFile(t *testing.T) {
 // characters, or refuses it as invalid and leaves nothing behind.
 func FuzzCommitName(f *testing.F) {
 	env := newTestEnv(f, 1<<20, func(context.Context, string) (float64, error) { return 1, nil })
-	for _, s := range []string{"n", "  padded  ", "", "\t", "a\x00b", "a\xffb", strings.Repeat("é", 120), strings.Repeat("é", 121), "\u2028"} {
+	for _, s := range []string{"n", "  padded  ", "", "\t", "a\x00b", "a\xffb", strings.Repeat("é", 120), strings.Repeat("é", 121), "\u2028", "a\u202eb", "👨\u200d👩\u200d👧"} {
 		f.Add(s)
 	}
 	ctx := context.Background()
@@ -257,7 +264,9 @@ func FuzzCommitName(f *testing.F) {
 		if err == nil {
 			want++
 			if v.Name != strings.TrimSpace(v.Name) || v.Name == "" || !utf8.ValidString(v.Name) ||
-				utf8.RuneCountInString(v.Name) > maxNameRunes || strings.ContainsFunc(v.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				utf8.RuneCountInString(v.Name) > maxNameRunes || strings.ContainsFunc(v.Name, func(r rune) bool {
+				return r < 0x20 || r == 0x7f || r == 0x202e || r == 0x2066 || r == 0xfeff || r == 0x2028
+			}) {
 				t.Fatalf("accepted name %q", v.Name)
 			}
 		} else {
@@ -269,4 +278,22 @@ func FuzzCommitName(f *testing.F) {
 			t.Fatalf("after %v: tmp %d, originals %d, videos %d; want 0, %d, %d", err, len(tmp), len(originals), after, want, want)
 		}
 	})
+}
+
+// TestNamesAccepted: scripts and emoji that need the zero-width joiners
+// keep them; only hidden characters are refused.
+func TestNamesAccepted(t *testing.T) {
+	env := newTestEnv(t, 1<<20, func(context.Context, string) (float64, error) { return 1, nil })
+	ctx := context.Background()
+	for _, name := range []string{"👨\u200d👩\u200d👧 family", "می\u200cخواهم", "Ünïcödé — 日本語", "עברית and English"} {
+		f, err := env.intake.Receive(ctx, strings.NewReader("data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := env.intake.Commit(ctx, f, Metadata{Name: name})
+		f.Discard()
+		if err != nil || v.Name != name {
+			t.Errorf("name %q: stored %q, %v", name, v.Name, err)
+		}
+	}
 }
