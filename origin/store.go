@@ -189,16 +189,26 @@ func (s *Store) Unpublish(uuid string) error {
 	return nil
 }
 
+// RemoveOriginal deletes a video's uploaded source; removing one that is
+// gone already is not an error.
+func (s *Store) RemoveOriginal(uuid string) error {
+	id, err := layout.CanonicalUUID(uuid)
+	if err != nil {
+		return fmt.Errorf("remove original: %w", err)
+	}
+	if err := os.Remove(s.disk.OriginalPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove original %s: %w", id, err)
+	}
+	return nil
+}
+
 // RemoveVideo deletes all of a video's files: what Unpublish deletes and
 // its original.
 func (s *Store) RemoveVideo(uuid string) error {
 	if err := s.Unpublish(uuid); err != nil {
 		return fmt.Errorf("remove video: %w", err)
 	}
-	if err := os.Remove(s.disk.OriginalPath(uuid)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove video %s: %w", uuid, err)
-	}
-	return nil
+	return s.RemoveOriginal(uuid)
 }
 
 // syncDir fsyncs a directory so that renames into it survive a crash.

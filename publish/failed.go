@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/segmenter"
@@ -67,4 +69,29 @@ func reason(j origin.Job, err error) string {
 // in ffmpeg's words: it prints strerror ("No space left on device").
 func outOfSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || strings.Contains(strings.ToLower(err.Error()), syscall.ENOSPC.Error())
+}
+
+// PruneFailedOriginals removes the uploaded sources of videos that failed
+// before the given time: nothing will transcode them again, and an
+// uploader who wants the video sends it anew. The videos stay in the
+// catalogue with their reasons. It returns the uuids it pruned.
+func (p *Publisher) PruneFailedOriginals(ctx context.Context, failedBefore time.Time) ([]string, error) {
+	var pruned []string
+	err := p.cfg.Catalog.EachVideo(ctx, func(v origin.Video) error {
+		if v.State != origin.StateTranscodingFailed || !v.UpdatedAt.Before(failedBefore) {
+			return nil
+		}
+		if _, err := os.Stat(p.disk.OriginalPath(v.UUID)); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err := p.cfg.Store.RemoveOriginal(v.UUID); err != nil {
+			return err
+		}
+		pruned = append(pruned, v.UUID)
+		return nil
+	})
+	if len(pruned) > 0 {
+		p.logger.Info("removed originals of failed videos", "uuids", pruned, "failed before", failedBefore)
+	}
+	return pruned, err
 }

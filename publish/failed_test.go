@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
 
@@ -169,3 +170,37 @@ type alwaysOn struct{}
 
 func (alwaysOn) P2PEnabled() bool                   { return true }
 func (alwaysOn) SetP2P(context.Context, bool) error { return errors.New("fixed") }
+
+// TestPruneFailedOriginals: a failed video's original goes once it has
+// been failed for long enough; a published video's stays.
+func TestPruneFailedOriginals(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	good := env.publish(t, New(env.cfg))
+	bad := env.ingest(t)
+	cfg := env.cfg
+	cfg.Segmenter = failingSegmenter{}
+	p := New(cfg)
+	bad, _ = env.fail(t, p, bad.ID)
+	ctx := context.Background()
+	if pruned, err := p.PruneFailedOriginals(ctx, bad.UpdatedAt); err != nil || len(pruned) != 0 {
+		t.Fatalf("pruned %q, %v before the video had been failed long enough", pruned, err)
+	}
+	pruned, err := p.PruneFailedOriginals(ctx, bad.UpdatedAt.Add(time.Second))
+	if err != nil || len(pruned) != 1 || pruned[0] != bad.UUID {
+		t.Fatalf("pruned %q, %v; want the failed video's original", pruned, err)
+	}
+	d := env.store.Disk()
+	if _, err := os.Stat(d.OriginalPath(bad.UUID)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("failed video's original still there: %v", err)
+	}
+	if _, err := os.Stat(d.OriginalPath(good.UUID)); err != nil {
+		t.Errorf("published video's original removed: %v", err)
+	}
+	if again, err := p.PruneFailedOriginals(ctx, time.Now().Add(time.Hour)); err != nil || len(again) != 0 {
+		t.Errorf("second prune: %q, %v", again, err)
+	}
+	if v, err := env.catalog.Video(ctx, bad.UUID); err != nil || v.State != origin.StateTranscodingFailed || v.Reason == "" {
+		t.Errorf("the failed video's record changed: %+v, %v", v, err)
+	}
+}

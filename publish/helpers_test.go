@@ -101,18 +101,48 @@ func (e *testEnv) ingest(t testing.TB) origin.Video {
 	return v
 }
 
-// publish ingests a clip and runs p's workflow on it directly.
+// publish ingests a clip and runs its queued job with p until it is
+// published (the job's return is the event waited for).
 func (e *testEnv) publish(t testing.TB, p *Publisher) origin.Video {
 	t.Helper()
 	v := e.ingest(t)
-	if err := p.Transcode(context.Background(), origin.Job{ID: 1, VideoID: v.ID}); err != nil {
-		t.Fatal(err)
-	}
+	ran := make(chan error, 1)
+	e.runQueue(t, func(ctx context.Context, j origin.Job) error {
+		err := p.Transcode(ctx, j)
+		if j.VideoID == v.ID {
+			ran <- err
+		}
+		return err
+	}, func() {
+		select {
+		case err := <-ran:
+			if err != nil {
+				t.Fatalf("publishing video %d: %v", v.ID, err)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the video was not published within 2 minutes")
+		}
+	})
 	v, err := e.catalog.Video(context.Background(), v.UUID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// runQueue runs the queue with handle until wait returns, then stops it.
+func (e *testEnv) runQueue(t testing.TB, handle func(context.Context, origin.Job) error, wait func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.queue.Run(ctx, 1, handle) }()
+	defer func() { // also when wait fails the test
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("queue: %v", err)
+		}
+	}()
+	wait()
 }
 
 // fail runs the queue with p until it has failed the video's job (the
@@ -124,21 +154,14 @@ func (e *testEnv) fail(t testing.TB, p *Publisher, id int64) (origin.Video, orig
 		p.Failed(ctx, j, err)
 		failed <- j
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.queue.Run(ctx, 1, p.Transcode) }()
 	var j origin.Job
-	select {
-	case j = <-failed:
-	case err := <-done:
-		t.Fatalf("queue stopped: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the job did not fail within 2 minutes")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("queue: %v", err)
-	}
+	e.runQueue(t, p.Transcode, func() {
+		select {
+		case j = <-failed:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the job did not fail within 2 minutes")
+		}
+	})
 	if j.VideoID != id {
 		t.Fatalf("job of video %d failed, want %d", j.VideoID, id)
 	}

@@ -31,6 +31,7 @@ type Store interface {
 	StagingDir(uuid string) (string, error)
 	Publish(staging, uuid string, torrents []string) error
 	Unpublish(uuid string) error
+	RemoveOriginal(uuid string) error
 }
 
 // Segmenter transcodes a source into a video's HLS files in outDir.

@@ -39,6 +39,8 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.Var(intList{&o.cfg.Rungs}, "rungs", "ladder heights below the source's own, e.g. 1080,720,480,360,240")
 	o.cfg.Rungs = envInts("RUNGS", d.Rungs)
 	fs.IntVar(&o.cfg.Workers, "workers", envInt("WORKERS", d.Workers), "transcoding jobs run at once")
+	fs.DurationVar(&o.cfg.KeepFailedOriginals, "keep-failed-originals", envDuration("KEEP_FAILED_ORIGINALS", d.KeepFailedOriginals),
+		"how long the original of a video that failed is kept (0: forever)")
 	fs.StringVar(&o.cfg.FFmpeg, "ffmpeg", env("FFMPEG", d.FFmpeg), "ffmpeg binary")
 	fs.StringVar(&o.cfg.FFprobe, "ffprobe", env("FFPROBE", d.FFprobe), "ffprobe binary")
 	fs.Func("p2p", "on or off: set the saved P2P switch at start (default: keep it; a new node starts on)", func(v string) error {

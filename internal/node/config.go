@@ -27,15 +27,19 @@ type Config struct {
 	SegmentDuration time.Duration // HLS segment length; keyframes are forced at every boundary
 	Rungs           []int         // ladder heights below the source's own
 	Workers         int           // transcoding jobs run at once
-	FFmpeg, FFprobe string        // binaries; default from PATH
-	P2P             *bool         // sets the persisted P2P switch at start; nil keeps it (default on)
-	Tracker         tracker.Config
-	NoSeed          bool   // no BitTorrent seeder (WebSeeds still serve every file)
-	NoWebRTC        bool   // the seeder answers no WebTorrent (browser) peers
-	SeedAddr        string // seeder's TCP/uTP listen host; default the host of Listen
-	SeedPort        int    // seeder's TCP/uTP port; 0 picks a free one
-	UploadRate      int64  // seeder upload limit in bytes/s; 0 = unlimited
-	Logger          *slog.Logger
+	// KeepFailedOriginals is how long the original of a video that failed
+	// is kept (for the administrator to look at) before it is removed; 0
+	// keeps them. The video stays in the catalogue with its reason.
+	KeepFailedOriginals time.Duration
+	FFmpeg, FFprobe     string // binaries; default from PATH
+	P2P                 *bool  // sets the persisted P2P switch at start; nil keeps it (default on)
+	Tracker             tracker.Config
+	NoSeed              bool   // no BitTorrent seeder (WebSeeds still serve every file)
+	NoWebRTC            bool   // the seeder answers no WebTorrent (browser) peers
+	SeedAddr            string // seeder's TCP/uTP listen host; default the host of Listen
+	SeedPort            int    // seeder's TCP/uTP port; 0 picks a free one
+	UploadRate          int64  // seeder upload limit in bytes/s; 0 = unlimited
+	Logger              *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config
@@ -43,15 +47,16 @@ type Config struct {
 // limits) is taken from it, not written again.
 func Defaults() Config {
 	return Config{
-		Listen:          "127.0.0.1:9000",
-		DataDir:         "./data",
-		MaxUploadSize:   8 << 30,
-		SegmentDuration: segmenter.DefaultSegmentDuration,
-		Rungs:           segmenter.DefaultRungs(),
-		Workers:         1,
-		FFmpeg:          segmenter.DefaultFFmpeg,
-		FFprobe:         segmenter.DefaultFFprobe,
-		SeedPort:        seeder.DefaultListenPort,
+		Listen:              "127.0.0.1:9000",
+		DataDir:             "./data",
+		MaxUploadSize:       8 << 30,
+		SegmentDuration:     segmenter.DefaultSegmentDuration,
+		Rungs:               segmenter.DefaultRungs(),
+		Workers:             1,
+		KeepFailedOriginals: 7 * 24 * time.Hour,
+		FFmpeg:              segmenter.DefaultFFmpeg,
+		FFprobe:             segmenter.DefaultFFprobe,
+		SeedPort:            seeder.DefaultListenPort,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/federation/api"
@@ -159,10 +160,14 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var jobsErr error
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		sw.run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		n.pruneFailedOriginals(ctx, publisher)
 	}()
 	go func() {
 		defer wg.Done()
@@ -187,6 +192,31 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	swarmErr := sw.stop()
 	n.logger.Info("stopped")
 	return errors.Join(serveErr, jobsErr, swarmErr)
+}
+
+// pruneFailedOriginalsEvery is how often the originals of failed videos
+// are looked at; they are kept for days, so an hour is precise enough.
+const pruneFailedOriginalsEvery = time.Hour
+
+// pruneFailedOriginals removes the originals of videos that failed longer
+// than KeepFailedOriginals ago, at start and then every hour, until ctx is
+// done.
+func (n *Node) pruneFailedOriginals(ctx context.Context, p *publish.Publisher) {
+	if n.cfg.KeepFailedOriginals <= 0 {
+		return
+	}
+	tick := time.NewTicker(pruneFailedOriginalsEvery)
+	defer tick.Stop()
+	for {
+		if _, err := p.PruneFailedOriginals(ctx, time.Now().Add(-n.cfg.KeepFailedOriginals)); err != nil && ctx.Err() == nil {
+			n.logger.Warn("remove originals of failed videos", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // RunJobs runs the transcoding queue until ctx is done, publishing for HTTP
