@@ -3,6 +3,10 @@
 package origin
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/peeredge/peeredge/internal/layout"
 
 	"context"
@@ -83,6 +87,8 @@ const maxConflictRetries = 32
 // admin token live in the same database.
 type Catalog struct {
 	db     *badger.DB
+	dir    string
+	space  *Space // nil: writes are not guarded
 	logger *slog.Logger
 
 	// writeMu serialises read-write transactions. The catalogue has one
@@ -98,22 +104,34 @@ type Catalog struct {
 // OpenCatalog opens (or creates) the database in dir with options sized for a
 // small catalogue: small memtables and caches, and values kept in the LSM
 // tree (records are a few KiB) so the value log never needs collecting.
-func OpenCatalog(dir string, logger *slog.Logger) (*Catalog, error) {
+// With a space guard (nil: none), every write first asks it for room and
+// badger's memory-mapped logs are preallocated, so that a full disk is an
+// error (ErrNoSpace) instead of a SIGBUS.
+func OpenCatalog(dir string, logger *slog.Logger, space *Space) (*Catalog, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	if space != nil {
+		if err := space.CatalogWritable(); err != nil {
+			return nil, fmt.Errorf("open catalogue %s: %w", dir, err)
+		}
+	}
+	// The memtable log (2 × MemTableSize) and value log files
+	// (2 × ValueLogFileSize) are memory-mapped and preallocated whole:
+	// small ones keep that cheap, and the headroom (CatalogHeadroom) a
+	// flush or compaction needs, small.
 	opts := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{logger.With("component", "badger")}).
 		WithLoggingLevel(badger.WARNING).
 		WithSyncWrites(true). // an acknowledged upload must survive a crash
-		WithMemTableSize(8 << 20).
+		WithMemTableSize(2 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
-		WithBaseTableSize(2 << 20).
+		WithBaseTableSize(1 << 20).
 		WithBaseLevelSize(8 << 20).
 		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(32 << 20).
+		WithValueLogFileSize(1 << 20).
 		WithBlockCacheSize(8 << 20).
 		WithIndexCacheSize(4 << 20).
 		WithNumCompactors(2).
@@ -123,11 +141,51 @@ func OpenCatalog(dir string, logger *slog.Logger) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open catalogue %s: %w", dir, err)
 	}
-	return &Catalog{db: db, logger: logger}, nil
+	c := &Catalog{db: db, dir: dir, space: space, logger: logger}
+	if space != nil {
+		if err := c.PreallocateLogs(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open catalogue %s: %w", dir, err)
+		}
+	}
+	return c, nil
 }
 
-// Close flushes and closes the database. Stop Queue.Run first.
+// PreallocateLogs gives badger's memory-mapped logs all their blocks (it
+// creates them sparse), so that writing them never faults on a full disk.
+// badger makes a new memtable log at each rotation: a node calls this
+// periodically (origin.Space.Run) besides once at open.
+func (c *Catalog) PreallocateLogs() error {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return fmt.Errorf("preallocate catalogue logs: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, ".mem") || strings.HasSuffix(name, ".vlog") || name == "DISCARD" {
+			err := preallocate(filepath.Join(c.dir, name))
+			if errors.Is(err, os.ErrNotExist) {
+				continue // rotated away meanwhile
+			}
+			if err != nil {
+				return fmt.Errorf("preallocate catalogue log %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Close flushes and closes the database. Stop Queue.Run first. On a disk
+// too full for the flush (which badger writes through a memory mapping) it
+// leaves the database as it is: every acknowledged write is in its log,
+// which the next open replays.
 func (c *Catalog) Close() error {
+	if c.space != nil {
+		if err := c.space.CatalogWritable(); err != nil {
+			c.logger.Error("catalogue not flushed on close; its log replays at the next start", "err", err)
+			return fmt.Errorf("close catalogue: %w", err)
+		}
+	}
 	if err := c.db.Close(); err != nil {
 		return fmt.Errorf("close catalogue: %w", err)
 	}
@@ -140,6 +198,11 @@ func (c *Catalog) update(ctx context.Context, fn func(txn *badger.Txn) error) er
 	for range maxConflictRetries {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if c.space != nil {
+			if err := c.space.CatalogWritable(); err != nil {
+				return err
+			}
 		}
 		c.writeMu.Lock()
 		err := c.db.Update(fn)

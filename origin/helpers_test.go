@@ -21,7 +21,7 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func openTestCatalog(t testing.TB, dir string) *Catalog {
 	t.Helper()
-	c, err := OpenCatalog(dir, testLogger(t))
+	c, err := OpenCatalog(dir, testLogger(t), nil)
 	if err != nil {
 		t.Fatalf("OpenCatalog: %v", err)
 	}

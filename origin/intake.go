@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -34,7 +35,10 @@ type IntakeConfig struct {
 	Queue   *Queue
 	MaxSize int64 // bytes of the video file
 	Probe   func(ctx context.Context, path string) (durationSeconds float64, err error)
-	Logger  *slog.Logger
+	// Space, when set, keeps uploads from filling the disk: a file is
+	// refused (ErrNoSpace) as soon as writing it would eat into the reserve.
+	Space  *Space
+	Logger *slog.Logger
 }
 
 // Intake turns received video files into catalogue entries with a queued
@@ -62,7 +66,8 @@ var (
 	ErrUploadTooLarge = errors.New("upload too large")
 	// ErrUploadNotVideo: the file is not a video the node can transcode.
 	ErrUploadNotVideo = errors.New("not a playable video")
-	// ErrIntakeFailed: the node's own failure (disk, catalogue).
+	// ErrIntakeFailed: the node's own failure (disk, catalogue). A disk too
+	// full is ErrNoSpace instead.
 	ErrIntakeFailed = errors.New("intake failed")
 )
 
@@ -121,6 +126,29 @@ func (r *Received) Discard() {
 type Metadata struct {
 	Name       string // required; trimmed, at most 120 characters
 	SourceName string // the file's own name, kept for the record
+}
+
+// spaceCheckEvery is how much of a file is received between two looks at
+// the free space.
+const spaceCheckEvery = 8 << 20
+
+// Room says whether a file of n bytes would fit now (ErrNoSpace when not),
+// so that a sender can be refused before it sends a byte.
+func (in *Intake) Room(n int64) error {
+	if in.cfg.Space == nil {
+		return nil
+	}
+	if err := in.cfg.Space.CheckRoom(n); err != nil {
+		return noSpace(err)
+	}
+	return nil
+}
+
+func noSpace(err error) *IntakeError {
+	if errors.Is(err, ErrNoSpace) {
+		return intakeErr(ErrNoSpace, err, "the node is short of disk space; try again later")
+	}
+	return intakeErr(ErrIntakeFailed, err, "check free disk space")
 }
 
 // Receive copies a video file from src into the node's temporary space,
@@ -192,8 +220,16 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 	}()
 	sr := ctxReader{ctx: ctx, r: src}
 	buf := make([]byte, copyBufferSize)
-	var size int64
+	var size, checked int64
 	for {
+		// The free space may fall under the reserve by at most a check's
+		// worth of this file: the reserve is far larger.
+		if in.cfg.Space != nil && size >= checked {
+			if err := in.cfg.Space.CheckRoom(0); err != nil {
+				return nil, noSpace(err)
+			}
+			checked = size + spaceCheckEvery
+		}
 		n, rerr := sr.Read(buf)
 		if n > 0 {
 			size += int64(n)
@@ -201,6 +237,9 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 				return nil, intakeErr(ErrUploadTooLarge, nil, "video file exceeds the limit of %d bytes", in.cfg.MaxSize)
 			}
 			if _, err := tmp.Write(buf[:n]); err != nil {
+				if errors.Is(err, syscall.ENOSPC) {
+					return nil, intakeErr(ErrNoSpace, err, "the node is short of disk space; try again later")
+				}
 				return nil, intakeErr(ErrIntakeFailed, err, "write temporary file")
 			}
 			if progress != nil {
@@ -344,6 +383,9 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 		_ = os.Remove(dst)
 		if ctx.Err() != nil {
 			return Video{}, readErr(ctx, err)
+		}
+		if errors.Is(err, ErrNoSpace) {
+			return Video{}, noSpace(err)
 		}
 		return Video{}, intakeErr(ErrIntakeFailed, err, "create video")
 	}

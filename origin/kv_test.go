@@ -10,7 +10,7 @@ import (
 func TestKVAndSettingsPersist(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "db")
 	ctx := context.Background()
-	c, err := OpenCatalog(dir, nil)
+	c, err := OpenCatalog(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestKVAndSettingsPersist(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err = OpenCatalog(dir, nil)
+	c, err = OpenCatalog(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,8 @@ func reason(j origin.Job, err error) string {
 // outOfSpace tells a full disk, whether it reached us as an errno or only
 // in ffmpeg's words: it prints strerror ("No space left on device").
 func outOfSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || strings.Contains(strings.ToLower(err.Error()), syscall.ENOSPC.Error())
+	return errors.Is(err, origin.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) ||
+		strings.Contains(strings.ToLower(err.Error()), syscall.ENOSPC.Error())
 }
 
 // PruneFailedOriginals removes the uploaded sources of videos that failed

@@ -55,7 +55,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	dir := t.TempDir()
 	log := new(syncBuffer)
 	logger := slog.New(slog.NewTextHandler(log, nil))
-	catalog, err := origin.OpenCatalog(filepath.Join(dir, "catalog"), logger)
+	catalog, err := origin.OpenCatalog(filepath.Join(dir, "catalog"), logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,17 @@ type Seeder interface {
 	Forget(infoHash metainfo.Hash) error
 }
 
+// Space keeps a transcode from filling the disk (origin.Space).
+type Space interface {
+	CheckRoom(n int64) error
+	Watch(ctx context.Context, every time.Duration) (context.Context, func())
+}
+
+// spaceWatchEvery is how often the free space is looked at during a
+// transcode: ffmpeg writes a few tens of MB/s at most, the reserve is far
+// larger than a quarter second of that.
+const spaceWatchEvery = 250 * time.Millisecond
+
 // Config is what a Publisher works with. Tracker and Seeder may be nil (a
 // node that only ingests, or does not seed): rungs are then published for
 // HTTP only and announced when a node serves them (Announce).
@@ -68,6 +79,7 @@ type Config struct {
 	Torrents  Torrents
 	Tracker   Tracker
 	Seeder    Seeder
+	Space     Space       // nil: no guard
 	URLs      layout.URLs // where the node's files and trackers are reached
 	Logger    *slog.Logger
 }
@@ -117,9 +129,7 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 	}
 	defer os.RemoveAll(staging) // a no-op once published
 
-	progress := newProgressWriter(ctx, p.cfg.Catalog, v.ID, p.logger)
-	res, err := p.cfg.Segmenter.Segment(ctx, p.disk.OriginalPath(v.UUID), staging, v.UUID, progress.report)
-	progress.stop()
+	res, err := p.segment(ctx, v, staging)
 	if err != nil {
 		return fmt.Errorf("segment: %w", err)
 	}
@@ -162,6 +172,29 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 		"segmenting", segmented.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond),
 		"master", p.cfg.URLs.MasterPlaylist(published.UUID))
 	return nil
+}
+
+// segment transcodes v's original into staging, reporting progress to the
+// catalogue; with a space guard, only if its output should fit, and
+// stopped if the disk fills up meanwhile.
+func (p *Publisher) segment(ctx context.Context, v origin.Video, staging string) (segmenter.Result, error) {
+	if p.cfg.Space != nil {
+		// The ladder is rarely larger than its source; the watch stops a
+		// transcode that outgrows the estimate anyway.
+		if err := p.cfg.Space.CheckRoom(2 * v.SourceSize); err != nil {
+			return segmenter.Result{}, fmt.Errorf("before transcoding: %w", err)
+		}
+		var stop func()
+		ctx, stop = p.cfg.Space.Watch(ctx, spaceWatchEvery)
+		defer stop()
+	}
+	progress := newProgressWriter(ctx, p.cfg.Catalog, v.ID, p.logger)
+	res, err := p.cfg.Segmenter.Segment(ctx, p.disk.OriginalPath(v.UUID), staging, v.UUID, progress.report)
+	progress.stop()
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, origin.ErrNoSpace) {
+		return res, cause // ffmpeg was stopped for the disk's sake
+	}
+	return res, err
 }
 
 // makeTorrents writes each rung's torrent (both forms) into staging.

@@ -35,6 +35,8 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.cfg.AdminToken, "admin-token", env("ADMIN_TOKEN", ""), "admin bearer token to store (default: create one on first start)")
 	fs.Var(byteSize{&o.cfg.MaxUploadSize}, "max-upload-size", "largest accepted video file, e.g. 512MiB, 8GiB")
 	o.cfg.MaxUploadSize = envSize("MAX_UPLOAD_SIZE", d.MaxUploadSize)
+	fs.Var(byteSize{&o.cfg.DiskReserve}, "disk-reserve", "free disk space uploads and transcodes leave, e.g. 256MiB (at least 48MiB)")
+	o.cfg.DiskReserve = envSize("DISK_RESERVE", d.DiskReserve)
 	fs.DurationVar(&o.cfg.SegmentDuration, "segment-duration", envDuration("SEGMENT_DURATION", d.SegmentDuration), "HLS segment length")
 	fs.Var(intList{&o.cfg.Rungs}, "rungs", "ladder heights below the source's own, e.g. 1080,720,480,360,240")
 	o.cfg.Rungs = envInts("RUNGS", d.Rungs)

@@ -237,14 +237,19 @@ func TestFirstStartPrintsTokenOnce(t *testing.T) {
 func TestGracefulShutdownFinishesRequests(t *testing.T) {
 	data := t.TempDir()
 	addr := freeAddr(t)
-	// A large file in the media tree, written as a published one would be.
-	uuid := "0b4c7a5e-5f1e-4a53-9a49-0d2f0f3c2a11"
-	dir := filepath.Join(data, "media", "streaming-playlists", "hls", uuid)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	// A published video whose rung is made large, so that most of it is
+	// still unsent when the node is asked to stop.
+	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 1})
+	if out, err := exec.Command(binary, "ingest", "--data", data, "--admin-token", "x", clip).CombinedOutput(); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
 	}
+	dirs, err := filepath.Glob(filepath.Join(data, "media", "streaming-playlists", "hls", "*"))
+	if err != nil || len(dirs) != 1 {
+		t.Fatalf("published directories %q, %v", dirs, err)
+	}
+	uuid := filepath.Base(dirs[0])
 	payload := bytes.Repeat([]byte("0123456789abcdef"), 4<<20) // 64 MiB
-	if err := os.WriteFile(filepath.Join(dir, uuid+"-240-fragmented.mp4"), payload, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dirs[0], uuid+"-240-fragmented.mp4"), payload, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := start(t, []string{"PEEREDGE_ADMIN_TOKEN=x"}, "serve", "--data", data, "--listen", addr)

@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
 )
@@ -30,6 +32,10 @@ func (a *API) adminP2P(ctx *fasthttp.RequestCtx) {
 		}
 		if err := a.cfg.P2P.SetP2P(ctx, *req.Enabled); err != nil {
 			a.logger.Error("admin P2P switch", "err", err)
+			if errors.Is(err, origin.ErrNoSpace) {
+				writeProblem(ctx, http.StatusInsufficientStorage, "could not save the switch: the node's disk is full")
+				return
+			}
 			writeProblem(ctx, http.StatusInternalServerError, "could not save the switch")
 			return
 		}

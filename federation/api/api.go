@@ -19,9 +19,11 @@ type Videos interface {
 	Videos(ctx context.Context, start, count int) ([]origin.Video, int, error)
 }
 
-// Uploads takes video files in (origin.Intake): Receive stores a file as it
-// streams in, Commit turns it into a queued video.
+// Uploads takes video files in (origin.Intake): Room says whether a file
+// of a given size fits now, Receive stores a file as it streams in, Commit
+// turns it into a queued video.
 type Uploads interface {
+	Room(size int64) error
 	Receive(ctx context.Context, src io.Reader) (*origin.Received, error)
 	Commit(ctx context.Context, file *origin.Received, m origin.Metadata) (origin.Video, error)
 }

@@ -50,7 +50,7 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	catalog, err := origin.OpenCatalog(filepath.Join(dir, "catalog"), logger)
+	catalog, err := origin.OpenCatalog(filepath.Join(dir, "catalog"), logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,9 +35,17 @@ func (a *API) upload(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	// Refuse what cannot fit before reading a byte of it.
-	if n := int64(ctx.Request.Header.ContentLength()); a.cfg.MaxUploadSize > 0 && n > a.cfg.MaxUploadSize+formOverhead {
+	n := int64(ctx.Request.Header.ContentLength())
+	if a.cfg.MaxUploadSize > 0 && n > a.cfg.MaxUploadSize+formOverhead {
 		ctx.SetConnectionClose()
 		writeProblem(ctx, http.StatusRequestEntityTooLarge, "upload larger than the limit this node accepts")
+		return
+	}
+	if err := a.cfg.Uploads.Room(max(n, 0)); err != nil {
+		status, reason := uploadRefusal(err)
+		a.logger.Warn("upload refused", "remote", ctx.RemoteIP().String(), "status", status, "err", err)
+		ctx.SetConnectionClose()
+		writeProblem(ctx, status, reason)
 		return
 	}
 	v, err := a.receiveForm(ctx, string(ctx.Request.Header.ContentType()), ctx.RequestBodyStream())
@@ -103,6 +111,8 @@ func uploadRefusal(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, ie.Reason
 	case errors.Is(err, origin.ErrUploadNotVideo):
 		return http.StatusUnsupportedMediaType, ie.Reason
+	case errors.Is(err, origin.ErrNoSpace):
+		return http.StatusInsufficientStorage, ie.Reason
 	}
 	return http.StatusInternalServerError, ie.Reason
 }

@@ -71,6 +71,11 @@ func (d Disk) OriginalPath(uuid string) string { return filepath.Join(d.Original
 // in it at start is a leftover.
 func (d Disk) TmpDir() string { return filepath.Join(d.root, "tmp") }
 
+// BallastPath is a file of the node's own that holds free space back: when
+// the filesystem fills up, the node deletes it to give its catalogue room
+// to finish what it started (see origin.Space).
+func (d Disk) BallastPath() string { return filepath.Join(d.root, "space-reserve") }
+
 // StagingPrefix starts the name of a video's staging directory under TmpDir.
 func StagingPrefix(uuid string) string { return "stage-" + uuid + "-" }
 

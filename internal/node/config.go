@@ -19,11 +19,15 @@ import (
 // Config is everything a node is started with. The zero value of each field
 // means its default (see Defaults).
 type Config struct {
-	Listen          string        // host:port of the HTTP server
-	DataDir         string        // catalogue, media, originals, temp files
-	PublicURL       string        // base URL viewers reach the node at; default http://{Listen}
-	AdminToken      string        // if set, replaces the stored admin token's hash
-	MaxUploadSize   int64         // bytes of one uploaded video file
+	Listen        string // host:port of the HTTP server
+	DataDir       string // catalogue, media, originals, temp files
+	PublicURL     string // base URL viewers reach the node at; default http://{Listen}
+	AdminToken    string // if set, replaces the stored admin token's hash
+	MaxUploadSize int64  // bytes of one uploaded video file
+	// DiskReserve is the free space uploads and transcodes leave on the data
+	// directory's filesystem (see origin.Space); at least
+	// origin.MinDiskReserve.
+	DiskReserve     int64
 	SegmentDuration time.Duration // HLS segment length; keyframes are forced at every boundary
 	Rungs           []int         // ladder heights below the source's own
 	Workers         int           // transcoding jobs run at once
@@ -50,6 +54,7 @@ func Defaults() Config {
 		Listen:              "127.0.0.1:9000",
 		DataDir:             "./data",
 		MaxUploadSize:       8 << 30,
+		DiskReserve:         256 << 20,
 		SegmentDuration:     segmenter.DefaultSegmentDuration,
 		Rungs:               segmenter.DefaultRungs(),
 		Workers:             1,
@@ -71,6 +76,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxUploadSize <= 0 {
 		c.MaxUploadSize = d.MaxUploadSize
+	}
+	if c.DiskReserve <= 0 {
+		c.DiskReserve = d.DiskReserve
 	}
 	if c.SegmentDuration <= 0 {
 		c.SegmentDuration = d.SegmentDuration

@@ -27,6 +27,7 @@ type Node struct {
 	urls      layout.URLs
 	catalog   *origin.Catalog
 	store     *origin.Store
+	space     *origin.Space
 	queue     *origin.Queue
 	intake    *origin.Intake
 	publisher *publish.Publisher
@@ -54,7 +55,17 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open media store: %w", err)
 	}
-	catalog, err := origin.OpenCatalog(store.Disk().CatalogDir(), cfg.Logger)
+	space, err := origin.NewSpace(store.Disk(), cfg.DiskReserve, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := space.Tend(); err != nil {
+		cfg.Logger.Warn("disk space", "err", err)
+	}
+	catalog, err := origin.OpenCatalog(store.Disk().CatalogDir(), cfg.Logger, space)
+	if errors.Is(err, origin.ErrNoSpace) {
+		return nil, fmt.Errorf("the filesystem of %s is full; free some space and start again: %w", cfg.DataDir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open catalogue in %s (is another peeredge using it?): %w", cfg.DataDir, err)
 	}
@@ -71,12 +82,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		urls:    u,
 		catalog: catalog,
 		store:   store,
+		space:   space,
 		queue:   origin.NewQueue(catalog, cfg.Logger),
 		publisher: publish.New(publish.Config{
 			Catalog:   catalog,
 			Store:     store,
 			Segmenter: seg,
 			Torrents:  swarm.TorrentFiles{CreatedBy: "peeredge"},
+			Space:     space,
 			URLs:      u,
 			Logger:    cfg.Logger,
 		}),
@@ -105,6 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Store:   store,
 		Queue:   n.queue,
 		MaxSize: cfg.MaxUploadSize,
+		Space:   space,
 		Probe: func(ctx context.Context, path string) (float64, error) {
 			info, err := seg.Probe(ctx, path)
 			return info.Duration.Seconds(), err
@@ -160,10 +174,14 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var jobsErr error
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		sw.run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		n.space.Run(ctx, spaceTendEvery, n.catalog.PreallocateLogs)
 	}()
 	go func() {
 		defer wg.Done()
@@ -193,6 +211,11 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	n.logger.Info("stopped")
 	return errors.Join(serveErr, jobsErr, swarmErr)
 }
+
+// spaceTendEvery is how often the ballast is tended and the catalogue's
+// new logs preallocated: badger rotates its memtable log after 2 MiB of
+// writes, which takes the catalogue far longer than a second.
+const spaceTendEvery = time.Second
 
 // pruneFailedOriginalsEvery is how often the originals of failed videos
 // are looked at; they are kept for days, so an hour is precise enough.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/peeredge/peeredge/internal/testmedia"
+	"github.com/peeredge/peeredge/origin"
 )
 
 // testNode is a node serving on a loopback port for the length of a test.
@@ -46,6 +47,9 @@ func startNode(t *testing.T, cfg Config) *testNode {
 	}
 	cfg.Listen = ln.Addr().String()
 	cfg.SeedPort = 0 // any free port: tests run side by side
+	if cfg.DiskReserve == 0 {
+		cfg.DiskReserve = origin.MinDiskReserve // many nodes side by side; each keeps a ballast of half
+	}
 	cfg.AdminToken = testToken
 	cfg.Logger = slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/peeredge/peeredge/internal/testmedia"
+)
+
+// smallDisk mounts a tmpfs of size bytes: a disk the test can fill.
+func smallDisk(t *testing.T, size int64) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs (CI runs as root)")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.FormatInt(size, 10)); err != nil {
+		t.Fatalf("mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	return dir
+}
+
+func freeSpace(t *testing.T, dir string) int64 {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int64(st.Bavail) * st.Bsize
+}
+
+// fillDisk grows a file in dir until at most leave bytes are free, as
+// another program filling the disk would.
+func fillDisk(t *testing.T, dir string, leave int64) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, "filler"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for n := min(freeSpace(t, dir)-leave, int64(len(buf))); n > 0; n = min(freeSpace(t, dir)-leave, int64(len(buf))) {
+		if _, err := f.Write(buf[:n]); err != nil {
+			return // full
+		}
+	}
+}
+
+// postUpload sends a clip and returns the status and the answer's body.
+func postUpload(t *testing.T, addr, clip string) (int, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("name", filepath.Base(clip))
+	fw, _ := mw.CreateFormFile("videofile", filepath.Base(clip))
+	b, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(b)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/videos/upload", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer bytes.Buffer
+	answer.ReadFrom(resp.Body)
+	return resp.StatusCode, answer.String()
+}
+
+// waitState waits until the video leaves the queue's hands.
+func waitState(t *testing.T, addr, ref string) videoState {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if v := getVideo(t, addr, ref); v.State.ID == 1 || v.State.ID == 7 {
+			return v
+		}
+	}
+	t.Fatalf("video %s still in the queue after 2 minutes", ref)
+	return videoState{}
+}
+
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestFullDisk runs the node on a small tmpfs and fills it: an upload that
+// fits but whose transcode does not fails with a reason, an upload on a
+// full disk is refused with 507, the admin switch keeps answering, the node
+// never dies and keeps serving, and once space is freed the next upload is
+// published without a restart. A restart on a full disk says why it
+// cannot start instead of crashing.
+func TestFullDisk(t *testing.T) {
+	root := smallDisk(t, 192<<20)
+	data := filepath.Join(root, "data")
+	addr := freeAddr(t)
+	args := []string{"serve", "--data", data, "--listen", addr, "--disk-reserve", "48MiB"}
+	p := start(t, []string{"PEEREDGE_ADMIN_TOKEN=x"}, args...)
+	waitHTTP(t, p, addr)
+	base := "http://" + addr
+
+	first := testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 2})
+	code, body := postUpload(t, addr, first)
+	var answer struct{ Video struct{ UUID string } }
+	if code != 200 || json.Unmarshal([]byte(body), &answer) != nil {
+		t.Fatalf("first upload: %d %s", code, body)
+	}
+	if v := waitState(t, addr, answer.Video.UUID); v.State.ID != 1 {
+		t.Fatalf("first video: %+v", v)
+	}
+	master := base + "/static/streaming-playlists/hls/" + answer.Video.UUID + "/master.m3u8"
+
+	// A clip that compresses far better than the ladder does: it fits, its
+	// transcode does not.
+	dense := filepath.Join(t.TempDir(), "dense.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=20",
+		"-c:v", "libx264", "-crf", "51", "-preset", "veryfast", "-pix_fmt", "yuv420p", dense).CombinedOutput(); err != nil {
+		t.Fatalf("make clip: %v\n%s", err, out)
+	}
+	st, err := os.Stat(dense)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillDisk(t, root, 48<<20+3*st.Size()+1<<20)
+	code, body = postUpload(t, addr, dense)
+	if code != 200 || json.Unmarshal([]byte(body), &answer) != nil {
+		t.Fatalf("upload that fits: %d %s", code, body)
+	}
+	v := waitState(t, addr, answer.Video.UUID)
+	if v.State.ID != 7 || !strings.Contains(v.StateReason, "ran out of disk space") {
+		t.Errorf("transcode that does not fit: %+v, want failed for lack of space", v)
+	}
+	if s := status(t, master); s != 200 {
+		t.Errorf("first video no longer served: %d", s)
+	}
+
+	// Full to the last byte.
+	fillDisk(t, root, 0)
+	code, body = postUpload(t, addr, first)
+	if code != http.StatusInsufficientStorage || !strings.Contains(body, "disk space") {
+		t.Errorf("upload on a full disk: %d %s, want 507 saying why", code, body)
+	}
+	for i := range 100 {
+		req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/admin/p2p", strings.NewReader(`{"enabled":`+strconv.FormatBool(i%2 == 1)+`}`))
+		req.Header.Set("Authorization", "Bearer x")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("switch %d: %v (did the node die?)", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 && resp.StatusCode != http.StatusInsufficientStorage {
+			t.Fatalf("switch %d: %s", i, resp.Status)
+		}
+	}
+	if s := status(t, master); s != 200 {
+		t.Errorf("first video not served on a full disk: %d", s)
+	}
+	select {
+	case err := <-p.done:
+		t.Fatalf("the node died on a full disk: %v", err)
+	default:
+	}
+
+	// Room again: the next upload is published, no restart.
+	if err := os.Remove(filepath.Join(root, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	code, body = postUpload(t, addr, first)
+	if code != 200 || json.Unmarshal([]byte(body), &answer) != nil {
+		t.Fatalf("upload after freeing space: %d %s", code, body)
+	}
+	if v := waitState(t, addr, answer.Video.UUID); v.State.ID != 1 {
+		t.Errorf("video after freeing space: %+v", v)
+	}
+
+	// A restart on a full disk, the ballast already spent, says why it
+	// cannot start; it starts once there is room, with everything it had.
+	fillDisk(t, root, 0)
+	if err := p.stop(t, os.Interrupt); err != nil {
+		t.Logf("stop on a full disk: %v", err)
+	}
+	fillDisk(t, root, 0) // the room the ballast gave is taken too
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "PEEREDGE_SEED_PORT=0", "PEEREDGE_ADMIN_TOKEN=x")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "free some space") || strings.Contains(string(out), "SIGBUS") {
+		t.Errorf("start on a full disk: %v\n%s", err, out)
+	}
+	if err := os.Remove(filepath.Join(root, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	p = start(t, []string{"PEEREDGE_ADMIN_TOKEN=x"}, args...)
+	waitHTTP(t, p, addr)
+	if s := status(t, master); s != 200 {
+		t.Errorf("first video not served after the restart: %d", s)
+	}
+	if v := getVideo(t, addr, answer.Video.UUID); v.State.ID != 1 {
+		t.Errorf("last video after the restart: %+v", v)
+	}
+}
