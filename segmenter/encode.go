@@ -116,6 +116,8 @@ func (c Config) runFFmpeg(ctx context.Context, args []string, total time.Duratio
 		return fmt.Errorf("ffmpeg: %w", err)
 	}
 	c.logger().Debug("ffmpeg", "args", args)
+	release := tieToNode(cmd)
+	defer release()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("ffmpeg: start: %w", err)
 	}

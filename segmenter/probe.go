@@ -66,6 +66,8 @@ func (c Config) probe(ctx context.Context, path string) (probed, error) {
 	cmd.Stdout = &stdout
 	cmd.Stderr = stderr
 	c.logger().Debug("ffprobe", "args", args)
+	release := tieToNode(cmd)
+	defer release()
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return probed{}, fmt.Errorf("probe: %w", ctx.Err())
