@@ -103,7 +103,7 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 	start := time.Now()
 	log := c.logger().With("uuid", uuid)
 	log.Info("segmenting", "source", fmt.Sprintf("%dx%d@%.3f", src.Width, src.Height, src.FPS), "duration", src.Duration, "rungs", len(rungs))
-	err = c.runFFmpeg(ctx, plan.args(), src.Duration, func(f float64) { progress(f * encodeShare) })
+	err = c.runFFmpeg(ctx, plan.args(), src.Duration, outDir, func(f float64) { progress(f * encodeShare) })
 	if err != nil {
 		return Result{}, err
 	}
