@@ -3,6 +3,7 @@ package origin
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -16,7 +17,8 @@ import (
 type Store struct{ disk layout.Disk }
 
 // NewStore creates the layout under root and empties root/tmp, whose entries
-// can only be leftovers of a previous run that stopped mid-way.
+// can only be leftovers of a previous run that stopped mid-way. A tool that
+// run left at work in a staging directory is ended first (endLeftovers).
 func NewStore(root string) (*Store, error) {
 	disk, err := layout.NewDisk(root)
 	if err != nil {
@@ -33,11 +35,43 @@ func NewStore(root string) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(disk.TmpDir(), e.Name())); err != nil {
+		path := filepath.Join(disk.TmpDir(), e.Name())
+		if e.IsDir() {
+			endLeftovers(path, slog.Default())
+		}
+		if err := os.RemoveAll(path); err != nil {
 			return nil, fmt.Errorf("store: clean tmp: %w", err)
 		}
 	}
 	return s, nil
+}
+
+// endLeftovers ends the processes named by the pid files
+// (layout.PIDFileName) in dir, a staging directory of a previous run, so
+// that none goes on writing into it after it is removed: an ffmpeg that
+// outlived a crashed node would otherwise encode for nothing, beside the job
+// started again. It is a second line of defence (the segmenter's ffmpeg dies
+// with the node where the system allows) and does its best: what it cannot
+// end is logged, and the directory goes all the same.
+func endLeftovers(dir string, log *slog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		log.Warn("look for processes left by the previous run", "dir", dir, "err", err)
+		return
+	}
+	for _, e := range entries {
+		pid, ok := layout.ParsePIDFileName(e.Name())
+		if !ok {
+			continue
+		}
+		ended, err := endLeftover(pid, dir)
+		switch {
+		case err != nil:
+			log.Warn("could not end a process left by the previous run", "pid", pid, "dir", dir, "err", err)
+		case ended:
+			log.Info("ended a process left by the previous run", "pid", pid, "dir", dir)
+		}
+	}
 }
 
 // Disk is the layout the store keeps.

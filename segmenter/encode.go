@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/layout"
 )
 
 // encodePlan is one ffmpeg run: decode the source once, split it and encode
@@ -106,7 +110,10 @@ const stderrLines = 10
 
 // runFFmpeg runs ffmpeg with args, reporting progress against total. A
 // cancelled ctx kills ffmpeg; a failure carries ffmpeg's last stderr lines.
-func (c Config) runFFmpeg(ctx context.Context, args []string, total time.Duration, progress func(float64)) error {
+// While ffmpeg runs, a pid file (layout.PIDFileName) in workDir, the
+// directory it writes into, names it, so that a node restarted after a crash
+// can end it if it outlived the node.
+func (c Config) runFFmpeg(ctx context.Context, args []string, total time.Duration, workDir string, progress func(float64)) error {
 	cmd := exec.CommandContext(ctx, c.ffmpegPath(), args...)
 	cmd.WaitDelay = 10 * time.Second
 	stderr := newTailWriter(stderrLines)
@@ -116,9 +123,22 @@ func (c Config) runFFmpeg(ctx context.Context, args []string, total time.Duratio
 		return fmt.Errorf("ffmpeg: %w", err)
 	}
 	c.logger().Debug("ffmpeg", "args", args)
+	release := tieToNode(cmd)
+	defer release()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("ffmpeg: start: %w", err)
 	}
+	pidFile := filepath.Join(workDir, layout.PIDFileName(cmd.Process.Pid))
+	if err := writePIDFile(pidFile); err != nil {
+		// An ffmpeg nothing names must not run: ending it now is all that
+		// would stop it if the node died.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return fmt.Errorf("ffmpeg: %w", err)
+	}
+	// Removed after Wait: a crash in between leaves a file naming a dead
+	// pid, which the restarted node checks before it ends anything.
+	defer os.Remove(pidFile)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -137,4 +157,16 @@ func (c Config) runFFmpeg(ctx context.Context, args []string, total time.Duratio
 		return fmt.Errorf("%w: %w: %s", ErrFFmpegFailed, err, stderr.reason(err))
 	}
 	return fmt.Errorf("ffmpeg: %w", err)
+}
+
+// writePIDFile creates the empty pid file at path; it must not exist yet.
+func writePIDFile(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	return nil
 }

@@ -38,6 +38,11 @@ type probed struct {
 	demuxer     string // alias forced with -f
 	videoStream int    // absolute stream index
 	audioStream int    // absolute stream index, -1 without audio
+	// videoDuration is how long the container says the video stream lasts,
+	// which is what the rungs, cut on its frames, add up to; 0 when unknown.
+	// It differs from Duration when another stream lasts longer (a sound
+	// track running on after the picture) or the stream starts late.
+	videoDuration time.Duration
 }
 
 // Probe inspects path with ffprobe. It returns ErrNotVideo (wrapped with the
@@ -66,6 +71,8 @@ func (c Config) probe(ctx context.Context, path string) (probed, error) {
 	cmd.Stdout = &stdout
 	cmd.Stderr = stderr
 	c.logger().Debug("ffprobe", "args", args)
+	release := tieToNode(cmd)
+	defer release()
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return probed{}, fmt.Errorf("probe: %w", ctx.Err())
@@ -100,7 +107,8 @@ type ffprobeStream struct {
 		AttachedPic int `json:"attached_pic"`
 	} `json:"disposition"`
 	Tags struct {
-		Rotate string `json:"rotate"`
+		Rotate   string `json:"rotate"`
+		Duration string `json:"DURATION"` // Matroska's per-track statistics tag, e.g. 00:00:06.021000000
 	} `json:"tags"`
 	SideData []struct {
 		Rotation *float64 `json:"rotation"`
@@ -154,6 +162,15 @@ func parseProbe(data []byte) (probed, error) {
 	if p.Duration <= 0 {
 		p.Duration = parseSeconds(video.Duration)
 	}
+	// MP4, AVI and MPEG-TS give the stream's duration, Matroska only its
+	// tag; elsewhere the container's is the closest there is.
+	p.videoDuration = parseSeconds(video.Duration)
+	if p.videoDuration <= 0 {
+		p.videoDuration = parseClock(video.Tags.Duration)
+	}
+	if p.videoDuration <= 0 {
+		p.videoDuration = p.Duration
+	}
 	return p, nil
 }
 
@@ -193,7 +210,31 @@ func parseRate(s string) float64 {
 // parseSeconds reads ffprobe's decimal seconds; 0 when unknown or absurd.
 func parseSeconds(s string) time.Duration {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f <= 0 || f > 1e6 || math.IsNaN(f) {
+	if err != nil {
+		return 0
+	}
+	return seconds(f)
+}
+
+// parseClock reads an "HH:MM:SS.fraction" duration (Matroska's DURATION
+// tag); 0 when unknown or absurd.
+func parseClock(s string) time.Duration {
+	h, rest, ok1 := strings.Cut(s, ":")
+	m, sec, ok2 := strings.Cut(rest, ":")
+	hours, err1 := strconv.Atoi(h)
+	minutes, err2 := strconv.Atoi(m)
+	secs, err3 := strconv.ParseFloat(sec, 64)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil ||
+		hours < 0 || minutes < 0 || minutes > 59 || !(secs >= 0 && secs < 60) {
+		return 0
+	}
+	return seconds(float64(hours)*3600 + float64(minutes)*60 + secs)
+}
+
+// seconds converts a duration in seconds; 0 when not positive or absurd
+// (over 11 days: no upload lasts that long, and a header saying so lies).
+func seconds(f float64) time.Duration {
+	if !(f > 0 && f <= 1e6) {
 		return 0
 	}
 	return time.Duration(f * float64(time.Second))

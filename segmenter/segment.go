@@ -51,6 +51,39 @@ const alignTolerance = 0.002
 
 var errAlignment = errors.New("renditions are not segment-aligned")
 
+// ErrSourceTruncated means ffmpeg decoded much less of the upload than its
+// container declares: the file was cut short after a header that describes
+// all of it (a faststart MP4 or a Matroska file copied or downloaded in
+// part), and publishing what was decoded would pass a fragment off as the
+// video. The error says how much was decodable. It wraps ErrNotVideo, the
+// refusal of an upload that cannot be transcoded whole.
+var ErrSourceTruncated = fmt.Errorf("%w: source truncated", ErrNotVideo)
+
+// truncationSlack is how much shorter than the video stream's declared
+// duration the rungs may last before the source counts as truncated. Whole
+// files do not decode shorter than they declare: the project's test clips
+// (0.5 to 10 s, 25 to 60 fps, with and without sound, MP4, MOV, Matroska)
+// and AVI, MPEG-TS and MP4 files whose sound outlasts the picture or whose
+// picture starts late all give their declared duration exactly or up to
+// 40 ms more (millisecond timestamps, AAC priming). The second covers a
+// frame of a slideshow at 1 fps; the 2 % covers long files whose headers
+// round or whose timestamps drift. A file missing more than that was cut,
+// and its fragment must not pass for the video. A cut that loses less (the
+// last second of a clip, or anything of one shorter than a second) goes
+// unnoticed.
+func truncationSlack(declared time.Duration) time.Duration {
+	return max(time.Second, declared/50)
+}
+
+// checkWhole refuses rungs that last well short of the source's declared
+// video duration (see truncationSlack); an unknown duration passes.
+func checkWhole(decoded, declared time.Duration) error {
+	if declared <= 0 || decoded >= declared-truncationSlack(declared) {
+		return nil
+	}
+	return fmt.Errorf("%w: decoded %.1f s of %.1f s", ErrSourceTruncated, decoded.Seconds(), declared.Seconds())
+}
+
 // Segment transcodes input into outDir (an empty staging directory): one
 // fragmented MP4 per rung, its media playlist, master.m3u8 and
 // segments-sha256.json. progress (may be nil) receives fractions in [0,1].
@@ -103,7 +136,7 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 	start := time.Now()
 	log := c.logger().With("uuid", uuid)
 	log.Info("segmenting", "source", fmt.Sprintf("%dx%d@%.3f", src.Width, src.Height, src.FPS), "duration", src.Duration, "rungs", len(rungs))
-	err = c.runFFmpeg(ctx, plan.args(), src.Duration, func(f float64) { progress(f * encodeShare) })
+	err = c.runFFmpeg(ctx, plan.args(), src.Duration, outDir, func(f float64) { progress(f * encodeShare) })
 	if err != nil {
 		return Result{}, err
 	}
@@ -116,12 +149,15 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 	if err := checkAlignment(renditions); err != nil {
 		return Result{}, err
 	}
-	if err := writePlaylists(outDir, renditions); err != nil {
-		return Result{}, err
-	}
 	res := Result{Renditions: renditions}
 	for _, s := range renditions[0].Segments {
 		res.Duration += time.Duration(s.Duration * float64(time.Second))
+	}
+	if err := checkWhole(res.Duration, src.videoDuration); err != nil {
+		return Result{}, fmt.Errorf("segment: %w", err)
+	}
+	if err := writePlaylists(outDir, renditions); err != nil {
+		return Result{}, err
 	}
 	log.Info("segmented", "took", time.Since(start).Round(time.Millisecond), "duration", res.Duration, "segments", len(renditions[0].Segments))
 	progress(1)

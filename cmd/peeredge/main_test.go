@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -295,8 +296,8 @@ func TestGracefulShutdownFinishesRequests(t *testing.T) {
 	}
 }
 
-// TestKilledMidJobResumes kills the node while it transcodes and checks the
-// next start publishes the video.
+// TestKilledMidJobResumes kills the node while it transcodes and checks that
+// its ffmpeg dies with it and that the next start publishes the video.
 func TestKilledMidJobResumes(t *testing.T) {
 	data := t.TempDir()
 	addr := freeAddr(t)
@@ -305,22 +306,36 @@ func TestKilledMidJobResumes(t *testing.T) {
 	p := start(t, env, "serve")
 	waitHTTP(t, p, addr)
 	uuid := upload(t, addr, "tok", clip)
+	// The catalogue says "transcoding" before ffprobe runs; the process
+	// table alone tells when ffmpeg is at work.
 	deadline := time.Now().Add(60 * time.Second)
-	for {
+	for len(ffmpegsIn(t, data)) == 0 {
 		v := getVideo(t, addr, uuid)
 		if v.State.ID == 1 {
 			t.Skip("transcoding finished before the node could be killed")
 		}
-		if v.TranscodingProgress != nil {
-			break // ffmpeg is running
-		}
 		if time.Now().After(deadline) {
-			t.Fatalf("transcoding never started: %+v", v)
+			t.Fatalf("ffmpeg never started: %+v", v)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Cleanup(func() { // whatever a failure below leaves running
+		for _, pid := range ffmpegsIn(t, data) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	p.cmd.Process.Kill()
 	<-p.done
+	killed := time.Now()
+	// Left alone, an orphaned ffmpeg encodes on until the end of the clip.
+	for left := ffmpegsIn(t, data); len(left) > 0; left = ffmpegsIn(t, data) {
+		if time.Since(killed) > time.Second {
+			t.Errorf("ffmpeg %v still running %v after the node was killed", left, time.Since(killed).Round(time.Millisecond))
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("ffmpeg gone %v after the node's exit was seen", time.Since(killed).Round(time.Millisecond))
 
 	p2 := start(t, env, "serve")
 	waitHTTP(t, p2, addr)
@@ -346,6 +361,32 @@ func TestKilledMidJobResumes(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("tmp not empty after restart: %v", entries)
 	}
+}
+
+// ffmpegsIn lists the running ffmpeg processes whose command line names a
+// path under dir (a zombie's is empty: it no longer counts).
+func ffmpegsIn(t *testing.T, dir string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc to find ffmpeg processes in: %v", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if filepath.Base(args[0]) == "ffmpeg" && strings.Contains(string(cmdline), dir+string(filepath.Separator)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // TestIngestCommand runs "peeredge ingest" and then serves the result.

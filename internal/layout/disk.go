@@ -3,6 +3,8 @@ package layout
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // Directories under the media directory, which the edge serves. They are
@@ -78,6 +80,34 @@ func (d Disk) BallastPath() string { return filepath.Join(d.root, "space-reserve
 
 // StagingPrefix starts the name of a video's staging directory under TmpDir.
 func StagingPrefix(uuid string) string { return "stage-" + uuid + "-" }
+
+// pidFilePrefix and pidFileSuffix frame a pid file's name. The leading dot
+// keeps it apart from every HLS and torrent name.
+const (
+	pidFilePrefix = ".pid-"
+	pidFileSuffix = ".pid"
+)
+
+// PIDFileName names the empty file the segmenter keeps in a staging
+// directory while a tool it started (ffmpeg) works there, removed when the
+// tool exits. The pid is the name itself, so the file is whole the moment it
+// exists; a node restarted after a crash reads it back with
+// ParsePIDFileName to end what its previous run left running.
+func PIDFileName(pid int) string { return pidFilePrefix + strconv.Itoa(pid) + pidFileSuffix }
+
+// ParsePIDFileName reads a name made by PIDFileName back.
+func ParsePIDFileName(name string) (pid int, ok bool) {
+	rest, ok := strings.CutPrefix(name, pidFilePrefix)
+	if !ok {
+		return 0, false
+	}
+	digits, ok := strings.CutSuffix(rest, pidFileSuffix)
+	if !ok {
+		return 0, false
+	}
+	// Nine digits hold any pid a system hands out (Linux's ceiling is 2^22).
+	return parsePositive(digits, 9)
+}
 
 // StagedTorrentPath is where the publisher writes a torrent in a video's
 // staging directory before Store.Publish moves it: the full form, or the

@@ -23,6 +23,7 @@
 //	media/torrents/webseed-only/…              the same torrents without trackers (P2P off)
 //	originals/{uuid}                           uploaded sources
 //	tmp/                                       uploads in flight, staging; emptied at start
+//	tmp/{staging}/.pid-{pid}.pid               a tool working there (ended at start if left)
 //	space-reserve                              free space held back for a full disk (origin.Space)
 //
 // A room owns the routes under the prefix it is mounted on (the API its

@@ -56,14 +56,25 @@ func parseRungName(name, suffix string) (uuid string, height int, ok bool) {
 	if !IsCanonicalUUID(uuid) {
 		return "", 0, false
 	}
-	if len(digits) > 5 || digits[0] == '0' {
+	height, ok = parsePositive(digits, 5)
+	if !ok {
 		return "", 0, false
+	}
+	return uuid, height, true
+}
+
+// parsePositive reads a positive decimal of at most maxDigits digits and no
+// leading zero: exactly what strconv.Itoa writes, so it formats back to the
+// same text (Atoi alone would take "+7" or "007").
+func parsePositive(digits string, maxDigits int) (int, bool) {
+	if len(digits) == 0 || len(digits) > maxDigits || digits[0] == '0' {
+		return 0, false
 	}
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return "", 0, false
+			return 0, false
 		}
 	}
-	height, _ = strconv.Atoi(digits)
-	return uuid, height, true
+	n, err := strconv.Atoi(digits)
+	return n, err == nil
 }

@@ -89,9 +89,30 @@ func TestDiskMatchesMediaPaths(t *testing.T) {
 	}
 }
 
-// FuzzParseRungName: whatever a parser accepts builds back to the same name.
+func TestPIDFileName(t *testing.T) {
+	for _, pid := range []int{1, 42, 4194304, 999999999} {
+		name := PIDFileName(pid)
+		if got, ok := ParsePIDFileName(name); !ok || got != pid {
+			t.Errorf("%d: %q parsed as %d %v", pid, name, got, ok)
+		}
+		if _, _, ok := ParseRenditionFileName(name); ok || name[0] != '.' {
+			t.Errorf("%q could be mistaken for a published file", name)
+		}
+	}
+	if got := PIDFileName(1234); got != ".pid-1234.pid" {
+		t.Errorf("PIDFileName(1234) = %q", got)
+	}
+	for _, bad := range []string{"", ".pid-.pid", ".pid-0.pid", ".pid-01.pid", ".pid--1.pid", ".pid-+1.pid", ".pid-1x.pid",
+		".pid-1234567890.pid", "pid-12.pid", ".pid-12", ".pid-12.pid.tmp", "x.pid-12.pid"} {
+		if pid, ok := ParsePIDFileName(bad); ok {
+			t.Errorf("ParsePIDFileName(%q) = %d, want refused", bad, pid)
+		}
+	}
+}
+
+// FuzzParseRungName: whatever a parser of this file accepts builds back to the same name.
 func FuzzParseRungName(f *testing.F) {
-	for _, s := range []string{RenditionFileName(testUUID, 720), TorrentFileName(testUUID, 240), "x-1-hls.torrent", testUUID + "-0-fragmented.mp4"} {
+	for _, s := range []string{RenditionFileName(testUUID, 720), TorrentFileName(testUUID, 240), "x-1-hls.torrent", testUUID + "-0-fragmented.mp4", PIDFileName(77)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -100,6 +121,9 @@ func FuzzParseRungName(f *testing.F) {
 		}
 		if u, h, ok := ParseTorrentFileName(s); ok && TorrentFileName(u, h) != s {
 			t.Fatalf("%q parsed as %q %d", s, u, h)
+		}
+		if pid, ok := ParsePIDFileName(s); ok && PIDFileName(pid) != s {
+			t.Fatalf("%q parsed as pid %d", s, pid)
 		}
 	})
 }
