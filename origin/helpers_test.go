@@ -78,7 +78,7 @@ func newTestEnv(t testing.TB, maxSize int64, probe func(context.Context, string)
 	dir := t.TempDir()
 	c := openTestCatalog(t, filepath.Join(dir, "db"))
 	t.Cleanup(func() { _ = c.Close() })
-	s, err := NewStore(filepath.Join(dir, "data"))
+	s, err := NewStore(filepath.Join(dir, "data"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestNewStoreEndsLeftoverFFmpeg(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			s, err := NewStore(root)
+			s, err := NewStore(root, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestNewStoreEndsLeftoverFFmpeg(t *testing.T) {
 			}
 			writeFile(t, filepath.Join(staging, layout.PIDFileName(cmd.Process.Pid)), "")
 
-			if _, err := NewStore(root); err != nil { // the restart
+			if _, err := NewStore(root, nil); err != nil { // the restart
 				t.Fatal(err)
 			}
 			if tt.wantEnded {

@@ -214,7 +214,7 @@ func TestReceiveStopsAtTheReserve(t *testing.T) {
 	}
 	c := openTestCatalog(t, filepath.Join(t.TempDir(), "db")) // elsewhere: only the files count here
 	defer c.Close()
-	store, err := NewStore(root)
+	store, err := NewStore(root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,12 @@ type Store struct{ disk layout.Disk }
 // NewStore creates the layout under root and empties root/tmp, whose entries
 // can only be leftovers of a previous run that stopped mid-way. A tool that
 // run left at work in a staging directory is ended first (endLeftovers).
-func NewStore(root string) (*Store, error) {
+// Open the catalogue first: its lock keeps a second node off a data
+// directory in use, whose tmp/ this would empty. logger may be nil.
+func NewStore(root string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	disk, err := layout.NewDisk(root)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -37,7 +42,7 @@ func NewStore(root string) (*Store, error) {
 	for _, e := range entries {
 		path := filepath.Join(disk.TmpDir(), e.Name())
 		if e.IsDir() {
-			endLeftovers(path, slog.Default())
+			endLeftovers(path, logger)
 		}
 		if err := os.RemoveAll(path); err != nil {
 			return nil, fmt.Errorf("store: clean tmp: %w", err)

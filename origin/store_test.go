@@ -29,7 +29,7 @@ func readFile(t *testing.T, path string) string {
 
 func TestNewStoreLayoutAndTmpCleanup(t *testing.T) {
 	root := t.TempDir()
-	s, err := NewStore(root)
+	s, err := NewStore(root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestNewStoreLayoutAndTmpCleanup(t *testing.T) {
 	writeFile(t, filepath.Join(stage, "x"), "x")
 	writeFile(t, d.OriginalPath(testUUID), "keep")
 
-	if _, err := NewStore(root); err != nil { // a restart
+	if _, err := NewStore(root, nil); err != nil { // a restart
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(filepath.Join(root, "tmp"))
@@ -76,7 +76,7 @@ func TestNewStoreLayoutAndTmpCleanup(t *testing.T) {
 }
 
 func TestPublish(t *testing.T) {
-	s, err := NewStore(t.TempDir())
+	s, err := NewStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestPublish(t *testing.T) {
 }
 
 func TestRemoveVideo(t *testing.T) {
-	s, err := NewStore(t.TempDir())
+	s, err := NewStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ func TestSweep(t *testing.T) {
 	dir := t.TempDir()
 	c := openTestCatalog(t, filepath.Join(dir, "db"))
 	defer c.Close()
-	s, err := NewStore(filepath.Join(dir, "data"))
+	s, err := NewStore(filepath.Join(dir, "data"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

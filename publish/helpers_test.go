@@ -60,7 +60,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { catalog.Close() })
-	store, err := origin.NewStore(filepath.Join(dir, "data"))
+	store, err := origin.NewStore(filepath.Join(dir, "data"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

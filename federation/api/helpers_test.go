@@ -58,7 +58,7 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	if _, err := catalog.EnsureAdminToken(context.Background(), testToken); err != nil {
 		t.Fatal(err)
 	}
-	store, err := origin.NewStore(filepath.Join(dir, "data"))
+	store, err := origin.NewStore(filepath.Join(dir, "data"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,23 +52,34 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := origin.NewStore(cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("open media store: %w", err)
-	}
-	space, err := origin.NewSpace(store.Disk(), cfg.DiskReserve, cfg.Logger)
+	disk, err := layout.NewDisk(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	if err := space.Tend(); err != nil {
-		cfg.Logger.Warn("disk space", "err", err)
+	if err := os.MkdirAll(disk.Root(), 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	catalog, err := origin.OpenCatalog(store.Disk().CatalogDir(), cfg.Logger, space)
+	space, err := origin.NewSpace(disk, cfg.DiskReserve, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	// The catalogue first: its lock keeps a second node off a data
+	// directory in use, before the store empties tmp/ and ends the tools
+	// a previous run left there.
+	catalog, err := origin.OpenCatalog(disk.CatalogDir(), cfg.Logger, space)
 	if errors.Is(err, origin.ErrNoSpace) {
 		return nil, fmt.Errorf("the filesystem of %s is full; free some space and start again: %w", cfg.DataDir, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open catalogue in %s (is another peeredge using it?): %w", cfg.DataDir, err)
+	}
+	if err := space.Tend(); err != nil {
+		cfg.Logger.Warn("disk space", "err", err)
+	}
+	store, err := origin.NewStore(disk.Root(), cfg.Logger)
+	if err != nil {
+		catalog.Close()
+		return nil, fmt.Errorf("open media store: %w", err)
 	}
 	seg := segmenter.Config{
 		FFmpeg:          cfg.FFmpeg,

@@ -406,3 +406,28 @@ func fetch(t *testing.T, url, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSecondNodeLeavesDataInUseAlone: a second node started on a data
+// directory in use fails on the catalogue's lock before it touches
+// anything, such as the first node's uploads in flight in tmp/.
+func TestSecondNodeLeavesDataInUseAlone(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	cfg := Config{DataDir: data, AdminToken: "x", DiskReserve: origin.MinDiskReserve, Logger: slog.New(slog.NewTextHandler(newTestWriter(t), nil))}
+	first, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	inFlight := filepath.Join(data, "tmp", "upload-in-flight")
+	if err := os.WriteFile(inFlight, []byte("half a video"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if second, err := Open(ctx, cfg); err == nil {
+		second.Close()
+		t.Fatal("a second node opened a data directory in use")
+	}
+	if _, err := os.Stat(inFlight); err != nil {
+		t.Errorf("the second node removed the first one's upload in flight: %v", err)
+	}
+}
