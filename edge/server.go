@@ -52,6 +52,7 @@ type Server struct {
 	prefix []prefixMount
 	srv    *fasthttp.Server
 	logger *slog.Logger
+	events *eventLog
 }
 
 // New builds the server; it listens when Serve is called.
@@ -70,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		files:  NewFileServer(FileServerConfig{Root: cfg.MediaDir, Logger: cfg.Logger}),
 		exact:  make(map[string]fasthttp.RequestHandler),
 		logger: cfg.Logger,
+		events: newEventLog(cfg.Logger.With("component", "edge"), defaultEventInterval),
 	}
 	for _, m := range cfg.Mounts {
 		switch {
@@ -96,7 +98,9 @@ func New(cfg Config) (*Server, error) {
 		ReadBufferSize:               8 << 10,
 		NoDefaultDate:                false,
 		CloseOnShutdown:              true,
-		Logger:                       slogPrinter{cfg.Logger},
+		SecureErrorLogMessage:        true, // no request bytes in errors
+		ErrorHandler:                 errorAnswer,
+		Logger:                       fasthttpLog{s.events},
 	}
 	return s, nil
 }
@@ -104,6 +108,7 @@ func New(cfg Config) (*Server, error) {
 // Serve answers on ln until ctx is done, then stops accepting, lets
 // in-flight requests finish (up to the shutdown timeout) and returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.events.flush()
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()
 	select {
@@ -122,11 +127,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("edge: shutdown: %w", err)
 	}
 	return nil
-}
-
-// slogPrinter routes fasthttp's own log lines into slog.
-type slogPrinter struct{ l *slog.Logger }
-
-func (p slogPrinter) Printf(format string, args ...any) {
-	p.l.Warn(fmt.Sprintf(format, args...), "component", "fasthttp")
 }
