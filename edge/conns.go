@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -315,7 +316,9 @@ func refusal(status int, detail string) []byte {
 	return append([]byte(head), body...)
 }
 
-// conn is an accepted connection: it gives its place back when closed.
+// conn is an accepted connection: it gives its place back when closed,
+// and while a request body is read it keeps the read deadline an idle
+// timeout (see readIdle).
 type conn struct {
 	net.Conn
 	l     *listener
@@ -329,6 +332,31 @@ type conn struct {
 	listed     bool
 	since      time.Time
 	released   bool
+
+	idle   atomic.Int64 // body idle timeout in ns; 0 when off
+	readBy atomic.Int64 // the read deadline set in idle mode, Unix ns
+}
+
+// readIdle makes every read of the connection wait at most d for data
+// (d = 0 stops it and leaves the deadline as it is): a request body may
+// take as long as it likes in all, but may not pause longer than d.
+func (c *conn) readIdle(d time.Duration) {
+	c.readBy.Store(0)
+	c.idle.Store(int64(d))
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	if idle := c.idle.Load(); idle > 0 {
+		// The deadline moves only once a sixteenth of it is used up, so a
+		// fast body does not reset a timer on every read; a pause is then
+		// cut after 15/16 of d at the earliest.
+		next := time.Now().UnixNano() + idle
+		if next-c.readBy.Load() > idle/16 {
+			c.readBy.Store(next)
+			_ = c.Conn.SetReadDeadline(time.Unix(0, next))
+		}
+	}
+	return c.Conn.Read(p)
 }
 
 // ReadFrom keeps the TCP connection's ReadFrom, i.e. sendfile(2) for the

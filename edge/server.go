@@ -30,6 +30,15 @@ type Config struct {
 	P2PEnabled func() bool
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// HeaderTimeout bounds the wait for a request's headers, from the
+	// connection's opening (or, between kept-alive requests, from the
+	// request's first byte) to their end, however slowly they trickle in.
+	// 0 means DefaultHeaderTimeout.
+	HeaderTimeout time.Duration
+	// BodyTimeout is the longest a request body may pause: each read waits
+	// at most this long for data, so a long upload on a slow link goes on
+	// as long as it moves. 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// MaxConns bounds the connections open at once (HTTP, and WebSockets
 	// taken over by mounted handlers). When it is reached, the connection
 	// that has waited longest for a request (a second at least) is closed
@@ -48,6 +57,12 @@ type Config struct {
 
 // Defaults of the connection limits.
 const (
+	// DefaultHeaderTimeout leaves a slow mobile client ample time for a few
+	// hundred bytes of headers and holds a silent connection only briefly.
+	DefaultHeaderTimeout = 10 * time.Second
+	// DefaultBodyTimeout is a minute without a byte of a body: a stalled
+	// upload, not a slow one.
+	DefaultBodyTimeout = 60 * time.Second
 	// DefaultMaxConnsPerIP is the per-address bound a node starts with (the
 	// node's configuration uses it; Config's zero value means none). A
 	// browser watching a video holds a handful of connections (a few for
@@ -107,6 +122,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
 	if cfg.MaxConns < 0 || cfg.MaxConnsPerIP < 0 {
 		return nil, fmt.Errorf("edge: connection limits %d and %d per address: want 0 (default) or more", cfg.MaxConns, cfg.MaxConnsPerIP)
 	}
@@ -138,18 +159,39 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.files = NewFileServer(FileServerConfig{Root: cfg.MediaDir, Logger: cfg.Logger})
+	cors := CORS(s.route)
 	s.srv = &fasthttp.Server{
-		Handler: CORS(s.route),
-		Name:    "peeredge",
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			// The body is read by the handler: from here on it may take
+			// as long as it likes, but not pause longer than BodyTimeout.
+			if c, ok := ctx.Conn().(*conn); ok && hasBody(&ctx.Request.Header) {
+				c.readIdle(cfg.BodyTimeout)
+				defer c.readIdle(0)
+			}
+			cors(ctx)
+		},
+		// After the headers, the first bytes of a body (up to 8 KiB) are
+		// read before the handler runs; they get BodyTimeout in all.
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if hasBody(h) {
+				return fasthttp.RequestConfig{ReadTimeout: cfg.BodyTimeout}
+			}
+			return fasthttp.RequestConfig{}
+		},
+		Name: "peeredge",
 		// Uploads are read as a stream by the API, never buffered whole;
 		// other bodies are small and this bounds what is buffered before the
 		// handler runs.
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		MaxRequestBodySize:           1 << 20,
-		ReadTimeout:                  0, // uploads may take long; idle connections are bounded below
-		IdleTimeout:                  2 * time.Minute,
-		WriteTimeout:                 0, // large ranged bodies to slow viewers
+		// fasthttp arms ReadTimeout when a connection opens (and, on a
+		// kept-alive one, at a request's first byte) and leaves it until
+		// the headers are read: the header timeout. A body gets its own
+		// (HeaderReceived, Handler).
+		ReadTimeout:  cfg.HeaderTimeout,
+		IdleTimeout:  2 * time.Minute,
+		WriteTimeout: 0, // large ranged bodies to slow viewers
 		// The listener bounds connections. fasthttp's own bound must not be
 		// the lower one: it counts a connection until its goroutine is
 		// done, which a connection closed to make room may not be yet.
@@ -173,7 +215,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer gl.wait()
 	s.logger.Info("edge connection limits", "component", "edge",
 		"max_conns", s.limits.maxConns, "open_file_limit", s.nofile,
-		"max_conns_per_ip", s.limits.maxPerIP)
+		"max_conns_per_ip", s.limits.maxPerIP, "header_timeout", s.cfg.HeaderTimeout, "body_timeout", s.cfg.BodyTimeout)
 	if s.nofile > 0 && uint64(s.limits.maxConns) > s.nofile-s.nofile/4 {
 		s.logger.Warn("edge: the connection limit leaves the rest of the node few descriptors; accepts may fail with EMFILE (they are retried)",
 			"component", "edge", "max_conns", s.limits.maxConns, "open_file_limit", s.nofile)
@@ -196,4 +238,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("edge: shutdown: %w", err)
 	}
 	return nil
+}
+
+// hasBody tells whether a request has a body to read: a length, or
+// chunks.
+func hasBody(h *fasthttp.RequestHeader) bool {
+	n := h.ContentLength()
+	return n > 0 || n == -1
 }
