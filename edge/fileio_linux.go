@@ -79,13 +79,14 @@ func openat2(dirfd int, path string, flags int) (int, error) {
 // cork holds back partial TCP segments on conn (TCP_CORK) until the
 // returned func is called: the response's headers, written before the
 // body's sendfile, then leave in the same segments as its first bytes
-// instead of a small segment of their own. A no-op for other conns.
+// instead of a small segment of their own. A no-op for conns without a
+// TCP socket underneath (the edge's own conns expose theirs).
 func cork(conn net.Conn) (uncork func()) {
-	tcp, ok := conn.(*net.TCPConn)
+	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return nil
 	}
-	rc, err := tcp.SyscallConn()
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		return nil
 	}

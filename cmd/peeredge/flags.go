@@ -69,6 +69,10 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 			warnEnv("TRUSTED_PROXIES", v, err)
 		}
 	}
+	fs.DurationVar(&o.cfg.HeaderTimeout, "header-timeout", envDuration("HEADER_TIMEOUT", d.HeaderTimeout), "a request's headers must arrive within this, however slowly")
+	fs.DurationVar(&o.cfg.BodyTimeout, "body-timeout", envDuration("BODY_TIMEOUT", d.BodyTimeout), "longest pause allowed in a request body (an upload may take longer in all)")
+	fs.IntVar(&o.cfg.MaxConns, "max-conns", envInt("MAX_CONNS", d.MaxConns), "HTTP and WebSocket connections open at once (0: half the open-file limit)")
+	fs.IntVar(&o.cfg.MaxConnsPerIP, "max-conns-per-ip", envInt("MAX_CONNS_PER_IP", d.MaxConnsPerIP), "connections open at once from one address or IPv6 /64 (0: no limit; trusted proxies exempt)")
 	fs.BoolVar(&o.cfg.NoSeed, "no-seed", envBool("NO_SEED", false), "do not seed over BitTorrent/WebRTC (WebSeeds still serve)")
 	fs.BoolVar(&o.cfg.NoWebRTC, "no-webrtc", envBool("NO_WEBRTC", false), "seeder answers no browser (WebRTC) peers")
 	fs.StringVar(&o.cfg.SeedAddr, "seed-addr", env("SEED_ADDR", d.SeedAddr), "seeder's TCP/uTP listen host (default: the host of --listen)")

@@ -80,7 +80,13 @@ func (b *lockedBuffer) String() string {
 
 func start(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startCmd(t, exec.Command(binary, args...), env)
+}
+
+// startCmd starts cmd, a peeredge (possibly through a command that execs
+// it), with env added to the environment.
+func startCmd(t *testing.T, cmd *exec.Cmd, env []string) *process {
+	t.Helper()
 	cmd.Env = append(append(os.Environ(), "PEEREDGE_SEED_PORT=0"), env...)
 	p := &process{cmd: cmd, stderr: newLockedBuffer(), done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
@@ -101,7 +107,7 @@ func start(t *testing.T, env []string, args ...string) *process {
 	return p
 }
 
-// waitHTTP waits until the node answers on addr.
+// waitHTTP waits until the node answers on addr with 200.
 func waitHTTP(t *testing.T, p *process, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -115,7 +121,9 @@ func waitHTTP(t *testing.T, p *process, addr string) {
 		resp, err := http.Get("http://" + addr + "/api/v1/videos")
 		if err == nil {
 			resp.Body.Close()
-			return
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -418,8 +426,85 @@ func TestIngestCommand(t *testing.T) {
 	}
 }
 
+// TestSilentConnsUnderFileLimit reproduces the flood that used to stop the
+// node: under a 1,024 open-file limit, 1,100 connections from one address
+// that never send a byte. The node must go on serving, close them at the
+// header timeout, and stop cleanly afterwards.
+func TestSilentConnsUnderFileLimit(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("no prlimit (util-linux)")
+	}
+	const headerTimeout = 2 * time.Second
+	tests := []struct {
+		name  string
+		flags []string
+		other string // the address another client comes from
+	}{
+		// The flood's address is held to its share; others are not.
+		{"default limits", nil, "127.0.0.2"},
+		// The flood fills the edge's share of the file limit; the silent
+		// connections that waited longest make room for one that speaks.
+		{"no per-address limit", []string{"--max-conns-per-ip", "0"}, "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			args := append([]string{"--nofile=1024:1024", binary, "serve", "--data", t.TempDir(), "--listen", addr,
+				"--admin-token", "x", "--header-timeout", headerTimeout.String()}, tt.flags...)
+			// prlimit execs the node in place: the process is the node's.
+			p := startCmd(t, exec.Command(prlimit, args...), nil)
+			waitHTTP(t, p, addr)
+			closed := make(chan time.Duration, 1100)
+			for range cap(closed) {
+				c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				opened := time.Now()
+				go func() {
+					c.SetReadDeadline(opened.Add(time.Minute))
+					io.Copy(io.Discard, c)
+					closed <- time.Since(opened)
+				}()
+			}
+			flooded := time.Now()
+			client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+				DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(tt.other)}}).DialContext,
+			}}
+			for {
+				resp, err := client.Get("http://" + addr + "/api/v1/videos")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+				}
+				if time.Since(flooded) > headerTimeout+5*time.Second {
+					t.Fatalf("another client from %s not served during the flood: %v %v", tt.other, resp, err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Logf("another client from %s served %v into the flood", tt.other, time.Since(flooded).Round(time.Millisecond))
+			var longest time.Duration
+			for range cap(closed) {
+				longest = max(longest, <-closed)
+			}
+			if longest > headerTimeout+5*time.Second {
+				t.Errorf("a silent connection lived %v; want it closed at the header timeout (%v)", longest, headerTimeout)
+			}
+			waitHTTP(t, p, addr)
+			if err := p.stop(t, syscall.SIGTERM); err != nil {
+				t.Fatalf("exit: %v", err)
+			}
+		})
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"nope"}, {"serve", "--listen"}, {"serve", "extra"}, {"ingest"}, {"serve", "--max-upload-size", "lots"}} {
+	for _, args := range [][]string{{}, {"nope"}, {"serve", "--listen"}, {"serve", "extra"}, {"ingest"}, {"serve", "--max-upload-size", "lots"},
+		{"serve", "--max-conns", "-1"}} {
 		cmd := exec.Command(binary, args...)
 		cmd.Env = append(os.Environ(), "PEEREDGE_DATA="+t.TempDir())
 		out, err := cmd.CombinedOutput()

@@ -78,8 +78,8 @@ func New(cfg Config) *API {
 // Paths of the endpoints, under layout.APIPrefix.
 const (
 	configPath       = "/api/v1/config"
-	adminP2PPath     = "/api/v1/admin/p2p"
-	adminTrackerPath = "/api/v1/admin/tracker"
+	adminP2PPath     = layout.AdminPrefix + "p2p"
+	adminTrackerPath = layout.AdminPrefix + "tracker"
 	videoPrefix      = layout.VideosPath + "/"
 )
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/edge/edgetest"
@@ -41,9 +42,10 @@ type testEnv struct {
 }
 
 type envOptions struct {
-	maxUpload int64
-	probe     func(context.Context, string) (float64, error) // nil: ffprobe
-	swarm     SwarmStats
+	maxUpload   int64
+	probe       func(context.Context, string) (float64, error) // nil: ffprobe
+	swarm       SwarmStats
+	bodyTimeout time.Duration // the edge's; 0: its default
 }
 
 func newTestEnv(t testing.TB, o envOptions) *testEnv {
@@ -78,9 +80,10 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	env.p2p.on.Store(true)
 	env.api = New(Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload, Logger: logger})
 	env.base = edgetest.Serve(t, edge.Config{
-		MediaDir: store.Disk().MediaDir(),
-		Mounts:   []edge.Mount{{Path: layout.APIPrefix, Handler: env.api.Handler}},
-		Logger:   logger,
+		MediaDir:    store.Disk().MediaDir(),
+		Mounts:      []edge.Mount{{Path: layout.APIPrefix, Handler: env.api.Handler}},
+		BodyTimeout: o.bodyTimeout,
+		Logger:      logger,
 	})
 	return env
 }

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 
 	"github.com/valyala/fasthttp"
 
@@ -96,6 +97,10 @@ func refuse(status int, err error, format string, args ...any) *formError {
 // uploadRefusal maps an upload's error to its status and the reason the
 // uploader reads.
 func uploadRefusal(err error) (int, string) {
+	// The edge gives up on a body that pauses too long (its body timeout).
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return http.StatusRequestTimeout, "upload stalled: no data arrived for too long"
+	}
 	var fe *formError
 	if errors.As(err, &fe) {
 		return fe.status, fe.reason

@@ -200,6 +200,46 @@ func TestUploadTooLargeStopsReading(t *testing.T) {
 	env.assertNothingLeft(t, 0)
 }
 
+// TestUploadStalled: an upload whose body stops coming is answered 408
+// at the edge's body timeout, the connection closed, nothing kept.
+func TestUploadStalled(t *testing.T) {
+	t.Parallel()
+	const bodyTimeout = time.Second
+	env := newTestEnv(t, envOptions{maxUpload: 10 << 20, bodyTimeout: bodyTimeout})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	part := "--B\r\nContent-Disposition: form-data; name=\"videofile\"; filename=\"a.mp4\"\r\n\r\n"
+	fmt.Fprintf(conn, "POST /api/v1/videos/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: multipart/form-data; boundary=B\r\nContent-Length: %d\r\n\r\n%s", testToken, 5<<20, part)
+	if _, err := conn.Write(make([]byte, 256<<10)); err != nil {
+		t.Fatal(err)
+	}
+	stalled := time.Now()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || !resp.Close {
+		t.Errorf("%s %s, want 408 and the connection closed", resp.Status, b)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("connection left open: %v", err)
+	}
+	// The edge moves its deadline once a sixteenth of it is used: a stall
+	// is cut between 15/16 of the timeout and all of it.
+	if d := time.Since(stalled); d < bodyTimeout-bodyTimeout/16 || d > bodyTimeout+5*time.Second {
+		t.Errorf("answered %v after the body stalled, want about %v", d, bodyTimeout)
+	}
+	env.assertNothingLeft(t, 0)
+}
+
 // TestUploadCutShort sends bodies that end before the form does.
 func TestUploadCutShort(t *testing.T) {
 	t.Parallel()

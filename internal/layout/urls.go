@@ -20,6 +20,9 @@ const (
 	APIPrefix  = "/api/"
 	VideosPath = "/api/v1/videos"
 	UploadPath = "/api/v1/videos/upload"
+	// AdminPrefix holds the API's admin endpoints. They and UploadPath take
+	// the admin token, and the edge answers them without CORS.
+	AdminPrefix = "/api/v1/admin/"
 )
 
 var errShape = errors.New("want http(s)://host[:port][/path] without query or fragment")

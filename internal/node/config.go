@@ -11,6 +11,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/segmenter"
 	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
@@ -43,7 +44,14 @@ type Config struct {
 	SeedAddr            string // seeder's TCP/uTP listen host; default the host of Listen
 	SeedPort            int    // seeder's TCP/uTP port; 0 picks a free one
 	UploadRate          int64  // seeder upload limit in bytes/s; 0 = unlimited
-	Logger              *slog.Logger
+	// The edge's connection limits (see edge.Config). MaxConns 0 derives
+	// it from the open-file limit; MaxConnsPerIP 0 means none; trusted
+	// proxies (Tracker.TrustedProxies) are exempt from it.
+	HeaderTimeout time.Duration
+	BodyTimeout   time.Duration
+	MaxConns      int
+	MaxConnsPerIP int
+	Logger        *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config
@@ -62,6 +70,9 @@ func Defaults() Config {
 		FFmpeg:              segmenter.DefaultFFmpeg,
 		FFprobe:             segmenter.DefaultFFprobe,
 		SeedPort:            seeder.DefaultListenPort,
+		HeaderTimeout:       edge.DefaultHeaderTimeout,
+		BodyTimeout:         edge.DefaultBodyTimeout,
+		MaxConnsPerIP:       edge.DefaultMaxConnsPerIP,
 	}
 }
 
@@ -95,6 +106,12 @@ func (c Config) withDefaults() Config {
 	if c.FFprobe == "" {
 		c.FFprobe = d.FFprobe
 	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = d.HeaderTimeout
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = d.BodyTimeout
+	}
 	if c.SeedAddr == "" {
 		c.SeedAddr, _, _ = net.SplitHostPort(c.Listen)
 	}
@@ -113,6 +130,9 @@ func (c Config) validate() error {
 	}
 	if c.SegmentDuration < time.Second || c.SegmentDuration > 30*time.Second {
 		return fmt.Errorf("segment duration %v: want 1s to 30s", c.SegmentDuration)
+	}
+	if c.MaxConns < 0 || c.MaxConnsPerIP < 0 {
+		return fmt.Errorf("connection limits %d and %d per address: want 0 or more", c.MaxConns, c.MaxConnsPerIP)
 	}
 	for _, h := range c.Rungs {
 		if h < 144 || h > 4320 || h%2 != 0 {

@@ -174,10 +174,15 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Logger:        n.logger,
 	})
 	srv, err := edge.New(edge.Config{
-		MediaDir:   n.store.Disk().MediaDir(),
-		Mounts:     append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}),
-		P2PEnabled: n.P2PEnabled,
-		Logger:     n.logger,
+		MediaDir:       n.store.Disk().MediaDir(),
+		Mounts:         append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}),
+		P2PEnabled:     n.P2PEnabled,
+		HeaderTimeout:  n.cfg.HeaderTimeout,
+		BodyTimeout:    n.cfg.BodyTimeout,
+		MaxConns:       n.cfg.MaxConns,
+		MaxConnsPerIP:  n.cfg.MaxConnsPerIP,
+		TrustedProxies: n.cfg.Tracker.TrustedProxies,
+		Logger:         n.logger,
 	})
 	if err != nil {
 		return errors.Join(err, sw.stop())
