@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
@@ -202,7 +203,10 @@ func TestFullDisk(t *testing.T) {
 		t.Logf("stop on a full disk: %v", err)
 	}
 	fillDisk(t, root, 0) // the room the ballast gave is taken too
-	cmd := exec.Command(binary, args...)
+	// Bounded: a node that wrongly starts would otherwise serve forever.
+	startCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(startCtx, binary, args...)
 	cmd.Env = append(os.Environ(), "PEEREDGE_SEED_PORT=0", "PEEREDGE_ADMIN_TOKEN=x")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "free some space") || strings.Contains(string(out), "SIGBUS") {
