@@ -6,54 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/internal/smalldisk"
 )
-
-// smallDisk mounts a tmpfs of size bytes for the test: a filesystem the
-// test can fill without touching the machine's.
-func smallDisk(t *testing.T, size int64) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs (CI runs as root)")
-	}
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.FormatInt(size, 10)); err != nil {
-		t.Fatalf("mount a tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
-	return dir
-}
-
-// fill writes a file until the filesystem has at most leave bytes free
-// (or none), as another program filling the disk would.
-func fill(t *testing.T, s *Space, path string, leave int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		free, err := s.Free()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := min(free-leave, int64(len(buf)))
-		if n <= 0 {
-			return
-		}
-		if _, err := f.Write(buf[:n]); err != nil {
-			return // full
-		}
-	}
-}
 
 func newTestSpace(t *testing.T, root string, reserve int64) *Space {
 	t.Helper()
@@ -69,7 +27,7 @@ func newTestSpace(t *testing.T, root string, reserve int64) *Space {
 }
 
 func TestSpaceBallast(t *testing.T) {
-	root := smallDisk(t, 128<<20)
+	root := smalldisk.Mount(t, 128<<20)
 	s := newTestSpace(t, root, MinDiskReserve)
 	before, _ := s.Free()
 	if err := s.Tend(); err != nil {
@@ -86,19 +44,18 @@ func TestSpaceBallast(t *testing.T) {
 		t.Errorf("CheckRoom within the reserve = %v", err)
 	}
 
-	filler := filepath.Join(root, "filler")
-	fill(t, s, filler, 0)
+	smalldisk.Fill(t, root, 0)
 	if err := s.CatalogWritable(); err != nil {
 		t.Fatalf("with the ballast to release, CatalogWritable = %v", err)
 	}
 	if _, err := os.Stat(s.disk.BallastPath()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ballast not released on a full disk: %v", err)
 	}
-	fill(t, s, filler, 0)
+	smalldisk.Fill(t, root, 0)
 	if err := s.CatalogWritable(); !errors.Is(err, ErrNoSpace) {
 		t.Errorf("full disk without a ballast: CatalogWritable = %v, want ErrNoSpace", err)
 	}
-	if err := os.Remove(filler); err != nil {
+	if err := os.Remove(smalldisk.FillerPath(root)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Tend(); err != nil {
@@ -142,7 +99,7 @@ const envFullDisk = "PEEREDGE_TEST_FULL_DISK"
 func TestCatalogOnFullDisk(t *testing.T) {
 	root := os.Getenv(envFullDisk)
 	if root == "" {
-		inChild(t, "TestCatalogOnFullDisk", envFullDisk+"="+smallDisk(t, 128<<20))
+		inChild(t, "TestCatalogOnFullDisk", envFullDisk+"="+smalldisk.Mount(t, 128<<20))
 		return
 	}
 	ctx := context.Background()
@@ -158,8 +115,7 @@ func TestCatalogOnFullDisk(t *testing.T) {
 	// Another program fills the disk: the ballast is released, and the
 	// catalogue goes on writing in the room it gives (rotating and
 	// flushing its memtable on the way).
-	filler := filepath.Join(root, "filler")
-	fill(t, s, filler, 0)
+	smalldisk.Fill(t, root, 0)
 	last, written, refused := false, 0, 0
 	write := func(n int) {
 		for i := range n {
@@ -180,14 +136,14 @@ func TestCatalogOnFullDisk(t *testing.T) {
 		t.Errorf("with the ballast released, %d of 50000 writes went through", written)
 	}
 	// And takes that room too: now every write is refused, none kills us.
-	fill(t, s, filler, 0)
+	smalldisk.Fill(t, root, 0)
 	written, refused = 0, 0
 	write(1000)
 	t.Logf("on a disk full to the last byte: %d writes acknowledged, %d refused with ErrNoSpace", written, refused)
 	if refused == 0 {
 		t.Error("no write was refused on a full disk")
 	}
-	if err := os.Remove(filler); err != nil {
+	if err := os.Remove(smalldisk.FillerPath(root)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Close(); err != nil {
@@ -207,7 +163,7 @@ func TestCatalogOnFullDisk(t *testing.T) {
 // is refused as soon as it gets there, leaves nothing, and a smaller one
 // right after goes through.
 func TestReceiveStopsAtTheReserve(t *testing.T) {
-	root := smallDisk(t, 128<<20)
+	root := smalldisk.Mount(t, 128<<20)
 	s := newTestSpace(t, root, MinDiskReserve)
 	if err := s.Tend(); err != nil {
 		t.Fatal(err)

@@ -14,50 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/peeredge/peeredge/internal/smalldisk"
 	"github.com/peeredge/peeredge/internal/testmedia"
 )
-
-// smallDisk mounts a tmpfs of size bytes: a disk the test can fill.
-func smallDisk(t *testing.T, size int64) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs (CI runs as root)")
-	}
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.FormatInt(size, 10)); err != nil {
-		t.Fatalf("mount a tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
-	return dir
-}
-
-func freeSpace(t *testing.T, dir string) int64 {
-	t.Helper()
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	return int64(st.Bavail) * st.Bsize
-}
-
-// fillDisk grows a file in dir until at most leave bytes are free, as
-// another program filling the disk would.
-func fillDisk(t *testing.T, dir string, leave int64) {
-	t.Helper()
-	f, err := os.OpenFile(filepath.Join(dir, "filler"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for n := min(freeSpace(t, dir)-leave, int64(len(buf))); n > 0; n = min(freeSpace(t, dir)-leave, int64(len(buf))) {
-		if _, err := f.Write(buf[:n]); err != nil {
-			return // full
-		}
-	}
-}
 
 // postUpload sends a clip and returns the status and the answer's body.
 func postUpload(t *testing.T, addr, clip string) (int, string) {
@@ -114,7 +73,7 @@ func status(t *testing.T, url string) int {
 // published without a restart. A restart on a full disk says why it
 // cannot start instead of crashing.
 func TestFullDisk(t *testing.T) {
-	root := smallDisk(t, 192<<20)
+	root := smalldisk.Mount(t, 192<<20)
 	data := filepath.Join(root, "data")
 	addr := freeAddr(t)
 	args := []string{"serve", "--data", data, "--listen", addr, "--disk-reserve", "48MiB"}
@@ -144,7 +103,7 @@ func TestFullDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fillDisk(t, root, 48<<20+3*st.Size()+1<<20)
+	smalldisk.Fill(t, root, 48<<20+3*st.Size()+1<<20)
 	code, body = postUpload(t, addr, dense)
 	if code != 200 || json.Unmarshal([]byte(body), &answer) != nil {
 		t.Fatalf("upload that fits: %d %s", code, body)
@@ -158,7 +117,7 @@ func TestFullDisk(t *testing.T) {
 	}
 
 	// Full to the last byte.
-	fillDisk(t, root, 0)
+	smalldisk.Fill(t, root, 0)
 	code, body = postUpload(t, addr, first)
 	if code != http.StatusInsufficientStorage || !strings.Contains(body, "disk space") {
 		t.Errorf("upload on a full disk: %d %s, want 507 saying why", code, body)
@@ -185,7 +144,7 @@ func TestFullDisk(t *testing.T) {
 	}
 
 	// Room again: the next upload is published, no restart.
-	if err := os.Remove(filepath.Join(root, "filler")); err != nil {
+	if err := os.Remove(smalldisk.FillerPath(root)); err != nil {
 		t.Fatal(err)
 	}
 	code, body = postUpload(t, addr, first)
@@ -198,11 +157,11 @@ func TestFullDisk(t *testing.T) {
 
 	// A restart on a full disk, the ballast already spent, says why it
 	// cannot start; it starts once there is room, with everything it had.
-	fillDisk(t, root, 0)
+	smalldisk.Fill(t, root, 0)
 	if err := p.stop(t, os.Interrupt); err != nil {
 		t.Logf("stop on a full disk: %v", err)
 	}
-	fillDisk(t, root, 0) // the room the ballast gave is taken too
+	smalldisk.Fill(t, root, 0) // the room the ballast gave is taken too
 	// Bounded: a node that wrongly starts would otherwise serve forever.
 	startCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -212,7 +171,7 @@ func TestFullDisk(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "free some space") || strings.Contains(string(out), "SIGBUS") {
 		t.Errorf("start on a full disk: %v\n%s", err, out)
 	}
-	if err := os.Remove(filepath.Join(root, "filler")); err != nil {
+	if err := os.Remove(smalldisk.FillerPath(root)); err != nil {
 		t.Fatal(err)
 	}
 	p = start(t, []string{"PEEREDGE_ADMIN_TOKEN=x"}, args...)
