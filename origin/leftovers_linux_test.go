@@ -65,6 +65,8 @@ func TestNewStoreEndsLeftoverFFmpeg(t *testing.T) {
 			})
 			if tt.exited {
 				<-done
+			} else {
+				waitExecuted(t, cmd.Process.Pid)
 			}
 			writeFile(t, filepath.Join(staging, layout.PIDFileName(cmd.Process.Pid)), "")
 
@@ -90,6 +92,20 @@ func TestNewStoreEndsLeftoverFFmpeg(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitExecuted waits until process pid shows its command line. Start
+// returns once the child is in execve, a moment before the kernel sets up
+// its arguments: a leftover of a killed node has been running for long,
+// and looks like this.
+func waitExecuted(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && len(b) > 0 {
+			return
+		}
+	}
+	t.Fatalf("process %d shows no command line after 5 s", pid)
 }
 
 // running reports whether process pid exists and has not exited (a zombie
