@@ -25,14 +25,37 @@ const (
 	formOverhead = 1 << 20
 )
 
+// refusalDrain bounds what is read and dropped of a refused upload's body
+// before the connection is closed: a client still sending it then reads
+// the answer, where closing with its bytes unread would reset the
+// connection and lose the answer on the way (nginx's lingering close).
+// A body larger than that is not worth the wait; its client sees a reset.
+const refusalDrain = 4 << 20
+
+// refuse answers a refused upload (see dropBody).
+func (a *API) refuse(ctx *fasthttp.RequestCtx, status int, reason string) {
+	dropBody(ctx)
+	writeProblem(ctx, status, reason)
+}
+
+// dropBody reads and drops the rest of a refused upload's body, up to
+// refusalDrain, and has the connection closed after the answer.
+func dropBody(ctx *fasthttp.RequestCtx) {
+	ctx.SetConnectionClose()
+	if body := ctx.RequestBodyStream(); body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(body, refusalDrain))
+	}
+}
+
 // upload takes PeerTube's legacy upload (multipart/form-data with
 // videofile and name) and streams the file to the intake.
 func (a *API) upload(ctx *fasthttp.RequestCtx) {
 	if !a.authorize(ctx) {
+		dropBody(ctx)
 		return
 	}
 	if a.cfg.Uploads == nil {
-		writeProblem(ctx, http.StatusServiceUnavailable, "this node does not take uploads")
+		a.refuse(ctx, http.StatusServiceUnavailable, "this node does not take uploads")
 		return
 	}
 	// Refuse what cannot fit before reading a byte of it.
@@ -45,8 +68,7 @@ func (a *API) upload(ctx *fasthttp.RequestCtx) {
 	if err := a.cfg.Uploads.Room(max(n, 0)); err != nil {
 		status, reason := uploadRefusal(err)
 		a.logger.Warn("upload refused", "remote", ctx.RemoteIP().String(), "status", status, "err", err)
-		ctx.SetConnectionClose()
-		writeProblem(ctx, status, reason)
+		a.refuse(ctx, status, reason)
 		return
 	}
 	v, err := a.receiveForm(ctx, string(ctx.Request.Header.ContentType()), ctx.RequestBodyStream())
@@ -57,9 +79,7 @@ func (a *API) upload(ctx *fasthttp.RequestCtx) {
 		} else {
 			a.logger.Info("upload refused", "remote", ctx.RemoteIP().String(), "status", status, "reason", reason)
 		}
-		// The rest of a refused body is not worth reading.
-		ctx.SetConnectionClose()
-		writeProblem(ctx, status, reason)
+		a.refuse(ctx, status, reason)
 		return
 	}
 	a.logger.Info("upload accepted", "id", v.ID, "uuid", v.UUID, "name", v.Name, "size", v.SourceSize)

@@ -322,3 +322,19 @@ func BenchmarkUpload8MiB(b *testing.B) {
 		}
 	}
 }
+
+// TestRefusedUploadIsAnswered: an upload refused before its body is read
+// (here: no token) still gets its answer while the client is sending, not
+// a reset connection, however often it is tried.
+func TestRefusedUploadIsAnswered(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t, envOptions{maxUpload: 10 << 20})
+	ct, body := multipartBody(t, "", formPart{field: "name", content: []byte("x")},
+		formPart{field: "videofile", fileName: "a.mp4", content: make([]byte, 2<<20)})
+	for i := range 20 {
+		resp, b := env.do(t, http.MethodPost, "/api/v1/videos/upload", "wrong", bytes.NewReader(body), map[string]string{"Content-Type": ct})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("try %d: %s %s, want 401", i, resp.Status, b)
+		}
+	}
+}
