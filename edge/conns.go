@@ -41,6 +41,14 @@ const (
 	retryAfterSecs = 5
 )
 
+// A connection the server closes with input unread lingers for at most
+// closeLinger, reading at most closeDrainMax: enough for the rest of a
+// small body a handler refused; a client sending more sees a reset.
+const (
+	closeLinger   = 2 * time.Second
+	closeDrainMax = 4 << 20
+)
+
 // reclaimAfter: when the edge is full, a connection that has waited this
 // long for a request (a new one that has not sent a byte, or a kept-alive
 // one between requests) is closed to make room, oldest first, as nginx
@@ -293,11 +301,19 @@ func (l *listener) refuse(c net.Conn, answer []byte) {
 		if _, err := c.Write(answer); err != nil {
 			return
 		}
-		if cw, ok := c.(interface{ CloseWrite() error }); ok {
-			_ = cw.CloseWrite()
-		}
-		_, _ = io.CopyN(io.Discard, c, refuseDrainMax)
+		drain(c, refuseDrainMax)
 	})
+}
+
+// drain shuts c's write side, then reads and drops what the client still
+// sends, up to max and within c's deadline, so that closing it then does
+// not reset it: a reset makes the client's system drop the answer it has
+// not read yet.
+func drain(c net.Conn, max int64) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_, _ = io.CopyN(io.Discard, c, max)
 }
 
 // The answers to refused connections, in the port's problem shape.
@@ -332,6 +348,8 @@ type conn struct {
 	listed     bool
 	since      time.Time
 	released   bool
+
+	closing atomic.Bool // Close was called
 
 	idle   atomic.Int64 // body idle timeout in ns; 0 when off
 	readBy atomic.Int64 // the read deadline set in idle mode, Unix ns
@@ -376,7 +394,30 @@ func (c *conn) SyscallConn() (syscall.RawConn, error) {
 	return nil, errors.ErrUnsupported
 }
 
+// Close closes the connection and gives its place back. One closed with
+// the client's bytes still unread (a body a handler refused without
+// reading it, such as an upload answered 401 or 507) lingers first, as
+// nginx's lingering close: the answer is already written, and drain keeps
+// the close from resetting it. Lingering is bounded as refusals are (at
+// most maxLingering at once, each closeLinger and closeDrainMax).
 func (c *conn) Close() error {
+	if !c.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	if unreadInput(c.Conn) {
+		select {
+		case c.l.lingering <- struct{}{}:
+			_ = c.Conn.SetDeadline(time.Now().Add(closeLinger))
+			c.l.wg.Go(func() {
+				defer func() { <-c.l.lingering }()
+				drain(c.Conn, closeDrainMax)
+				_ = c.Conn.Close()
+				c.once.Do(func() { c.l.release(c) })
+			})
+			return nil
+		default:
+		}
+	}
 	err := c.Conn.Close()
 	c.once.Do(func() { c.l.release(c) })
 	return err

@@ -1,6 +1,7 @@
 package edge_test
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -91,5 +92,29 @@ func TestRoutes(t *testing.T) {
 	}
 	if _, err := edge.New(edge.Config{MediaDir: disk.MediaDir(), Mounts: []edge.Mount{{Path: "api/", Handler: mounted("x")}}}); err == nil {
 		t.Error("a relative mount path was accepted")
+	}
+}
+
+// TestRefusalWithUnreadBodyIsAnswered: a handler that refuses a request
+// without reading its body has its answer read by the client, not lost to
+// the reset a close with unread input makes.
+func TestRefusalWithUnreadBodyIsAnswered(t *testing.T) {
+	t.Parallel()
+	refuse := func(ctx *fasthttp.RequestCtx) {
+		ctx.SetConnectionClose()
+		ctx.SetStatusCode(http.StatusRequestEntityTooLarge)
+		ctx.SetBodyString("no")
+	}
+	base := edgetest.Serve(t, edge.Config{MediaDir: t.TempDir(), Mounts: []edge.Mount{{Path: "/refuse", Handler: refuse}}, Logger: slog.New(slog.DiscardHandler)})
+	body := make([]byte, 2<<20)
+	for i := range 20 {
+		resp, err := http.Post(base+"/refuse", "application/octet-stream", bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("try %d: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("try %d: %s", i, resp.Status)
+		}
 	}
 }

@@ -25,33 +25,19 @@ const (
 	formOverhead = 1 << 20
 )
 
-// refusalDrain bounds what is read and dropped of a refused upload's body
-// before the connection is closed: a client still sending it then reads
-// the answer, where closing with its bytes unread would reset the
-// connection and lose the answer on the way (nginx's lingering close).
-// A body larger than that is not worth the wait; its client sees a reset.
-const refusalDrain = 4 << 20
-
-// refuse answers a refused upload (see dropBody).
+// refuse answers a refused upload and has the connection closed: the rest
+// of its body is not worth reading. (The edge lingers on such a close, so
+// that a client still sending reads the answer rather than a reset.)
 func (a *API) refuse(ctx *fasthttp.RequestCtx, status int, reason string) {
-	dropBody(ctx)
-	writeProblem(ctx, status, reason)
-}
-
-// dropBody reads and drops the rest of a refused upload's body, up to
-// refusalDrain, and has the connection closed after the answer.
-func dropBody(ctx *fasthttp.RequestCtx) {
 	ctx.SetConnectionClose()
-	if body := ctx.RequestBodyStream(); body != nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(body, refusalDrain))
-	}
+	writeProblem(ctx, status, reason)
 }
 
 // upload takes PeerTube's legacy upload (multipart/form-data with
 // videofile and name) and streams the file to the intake.
 func (a *API) upload(ctx *fasthttp.RequestCtx) {
 	if !a.authorize(ctx) {
-		dropBody(ctx)
+		ctx.SetConnectionClose()
 		return
 	}
 	if a.cfg.Uploads == nil {
@@ -61,8 +47,7 @@ func (a *API) upload(ctx *fasthttp.RequestCtx) {
 	// Refuse what cannot fit before reading a byte of it.
 	n := int64(ctx.Request.Header.ContentLength())
 	if a.cfg.MaxUploadSize > 0 && n > a.cfg.MaxUploadSize+formOverhead {
-		ctx.SetConnectionClose()
-		writeProblem(ctx, http.StatusRequestEntityTooLarge, "upload larger than the limit this node accepts")
+		a.refuse(ctx, http.StatusRequestEntityTooLarge, "upload larger than the limit this node accepts")
 		return
 	}
 	if err := a.cfg.Uploads.Room(max(n, 0)); err != nil {
