@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,32 +15,6 @@ import (
 	"github.com/peeredge/peeredge/internal/smalldisk"
 	"github.com/peeredge/peeredge/internal/testmedia"
 )
-
-// postUpload sends a clip and returns the status and the answer's body.
-func postUpload(t *testing.T, addr, clip string) (int, string) {
-	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("name", filepath.Base(clip))
-	fw, _ := mw.CreateFormFile("videofile", filepath.Base(clip))
-	b, err := os.ReadFile(clip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw.Write(b)
-	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/videos/upload", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer x")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var answer bytes.Buffer
-	answer.ReadFrom(resp.Body)
-	return resp.StatusCode, answer.String()
-}
 
 // waitState waits until the video leaves the queue's hands.
 func waitState(t *testing.T, addr, ref string) videoState {
@@ -82,7 +54,7 @@ func TestFullDisk(t *testing.T) {
 	base := "http://" + addr
 
 	first := testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 2})
-	code, body := postUpload(t, addr, first)
+	code, body := postUpload(t, addr, "x", first)
 	var answer struct{ Video struct{ UUID string } }
 	if code != 200 || json.Unmarshal([]byte(body), &answer) != nil {
 		t.Fatalf("first upload: %d %s", code, body)
@@ -104,7 +76,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	smalldisk.Fill(t, root, 48<<20+3*st.Size()+1<<20)
-	code, body = postUpload(t, addr, dense)
+	code, body = postUpload(t, addr, "x", dense)
 	if code != 200 || json.Unmarshal([]byte(body), &answer) != nil {
 		t.Fatalf("upload that fits: %d %s", code, body)
 	}
@@ -118,7 +90,7 @@ func TestFullDisk(t *testing.T) {
 
 	// Full to the last byte.
 	smalldisk.Fill(t, root, 0)
-	code, body = postUpload(t, addr, first)
+	code, body = postUpload(t, addr, "x", first)
 	if code != http.StatusInsufficientStorage || !strings.Contains(body, "disk space") {
 		t.Errorf("upload on a full disk: %d %s, want 507 saying why", code, body)
 	}
@@ -147,7 +119,7 @@ func TestFullDisk(t *testing.T) {
 	if err := os.Remove(smalldisk.FillerPath(root)); err != nil {
 		t.Fatal(err)
 	}
-	code, body = postUpload(t, addr, first)
+	code, body = postUpload(t, addr, "x", first)
 	if code != 200 || json.Unmarshal([]byte(body), &answer) != nil {
 		t.Fatalf("upload after freeing space: %d %s", code, body)
 	}

@@ -144,12 +144,14 @@ func (p *process) stop(t *testing.T, sig os.Signal) error {
 	}
 }
 
-func upload(t *testing.T, addr, token, clip string) string {
+// postUpload sends a clip with the token and returns the answer's status
+// and body.
+func postUpload(t *testing.T, addr, token, clip string) (int, string) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	mw.WriteField("name", "clip")
-	fw, _ := mw.CreateFormFile("videofile", "clip.mp4")
+	mw.WriteField("name", filepath.Base(clip))
+	fw, _ := mw.CreateFormFile("videofile", filepath.Base(clip))
 	b, err := os.ReadFile(clip)
 	if err != nil {
 		t.Fatal(err)
@@ -164,13 +166,24 @@ func upload(t *testing.T, addr, token, clip string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(answer)
+}
+
+// upload sends a clip that must be accepted and returns its video's uuid.
+func upload(t *testing.T, addr, token, clip string) string {
+	t.Helper()
+	status, body := postUpload(t, addr, token, clip)
 	var out struct {
 		Video struct {
 			UUID string `json:"uuid"`
 		} `json:"video"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("upload: %s: %v", resp.Status, err)
+	if err := json.Unmarshal([]byte(body), &out); err != nil || status != http.StatusOK {
+		t.Fatalf("upload: %d %s: %v", status, body, err)
 	}
 	return out.Video.UUID
 }
