@@ -73,6 +73,8 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.DurationVar(&o.cfg.BodyTimeout, "body-timeout", envDuration("BODY_TIMEOUT", d.BodyTimeout), "longest pause allowed in a request body (an upload may take longer in all)")
 	fs.IntVar(&o.cfg.MaxConns, "max-conns", envInt("MAX_CONNS", d.MaxConns), "HTTP and WebSocket connections open at once (0: half the open-file limit)")
 	fs.IntVar(&o.cfg.MaxConnsPerIP, "max-conns-per-ip", envInt("MAX_CONNS_PER_IP", d.MaxConnsPerIP), "connections open at once from one address or IPv6 /64 (0: no limit; trusted proxies exempt)")
+	o.cfg.STUNServers = splitList(env("STUN_SERVERS", ""))
+	fs.Var(&stringList{p: &o.cfg.STUNServers}, "stun-server", "STUN/TURN server players use behind NAT, e.g. stun:stun.example.org:3478 (repeat or comma-separate; default none)")
 	fs.BoolVar(&o.cfg.NoSeed, "no-seed", envBool("NO_SEED", false), "do not seed over BitTorrent/WebRTC (WebSeeds still serve)")
 	fs.BoolVar(&o.cfg.NoWebRTC, "no-webrtc", envBool("NO_WEBRTC", false), "seeder answers no browser (WebRTC) peers")
 	fs.StringVar(&o.cfg.SeedAddr, "seed-addr", env("SEED_ADDR", d.SeedAddr), "seeder's TCP/uTP listen host (default: the host of --listen)")
@@ -316,4 +318,37 @@ func parsePrefixes(out *[]netip.Prefix, v string) error {
 	}
 	*out = ps
 	return nil
+}
+
+// stringList is a repeatable flag of comma-separated values; the command
+// line's values replace the environment's.
+type stringList struct {
+	p   *[]string
+	set bool
+}
+
+func (l *stringList) String() string {
+	if l == nil || l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l *stringList) Set(v string) error {
+	if !l.set {
+		*l.p, l.set = nil, true
+	}
+	*l.p = append(*l.p, splitList(v)...)
+	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -58,7 +58,10 @@ type Config struct {
 	// MaxUploadSize bounds the video file of one upload, in bytes; a body
 	// announced larger (with the form's overhead) is refused before it is read.
 	MaxUploadSize int64
-	Logger        *slog.Logger
+	// STUNServers are handed to players in /api/v1/config (none: players
+	// use no STUN server).
+	STUNServers []string
+	Logger      *slog.Logger
 }
 
 // API serves /api/.
@@ -77,7 +80,7 @@ func New(cfg Config) *API {
 
 // Paths of the endpoints, under layout.APIPrefix.
 const (
-	configPath       = "/api/v1/config"
+	configPath       = layout.ConfigPath
 	adminP2PPath     = layout.AdminPrefix + "p2p"
 	adminTrackerPath = layout.AdminPrefix + "tracker"
 	videoPrefix      = layout.VideosPath + "/"

@@ -171,6 +171,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Swarm:         sw,
 		URLs:          n.urls,
 		MaxUploadSize: n.cfg.MaxUploadSize,
+		STUNServers:   n.cfg.STUNServers,
 		Logger:        n.logger,
 	})
 	srv, err := edge.New(edge.Config{
