@@ -174,9 +174,13 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		STUNServers:   n.cfg.STUNServers,
 		Logger:        n.logger,
 	})
+	pages, err := n.webMounts(sw)
+	if err != nil {
+		return errors.Join(err, sw.stop())
+	}
 	srv, err := edge.New(edge.Config{
 		MediaDir:       n.store.Disk().MediaDir(),
-		Mounts:         append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}),
+		Mounts:         append(append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}), pages...),
 		P2PEnabled:     n.P2PEnabled,
 		HeaderTimeout:  n.cfg.HeaderTimeout,
 		BodyTimeout:    n.cfg.BodyTimeout,
@@ -221,6 +225,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		"torrents", n.urls.Base()+layout.TorrentPrefix,
 		"webseed", n.urls.Base()+layout.WebSeedPrefix,
 		"tracker", n.urls.Trackers(),
+		"pages", n.urls.Base()+layout.HomePath,
 		"p2p", n.P2PEnabled())
 	serveErr := srv.Serve(ctx, ln)
 	cancel()
