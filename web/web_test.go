@@ -347,7 +347,7 @@ func TestAboutShowsConfiguredLimits(t *testing.T) {
 	mustContain(t, "about", body, `id="p2p-privacy"`, `aria-current="page">About`,
 		`<strong id="peer-cap">7</strong>`, "With\n1,000 people watching one video and a cap of 7", `<strong id="peer-cap-example">143</strong> requests`,
 		`<strong id="rate-limit">1 request every 2 seconds</strong>`, `<strong id="rate-burst">9</strong>`,
-		`<strong id="alarm-distinct">11</strong>`, `<strong id="alarm-window">7 minutes</strong>`, `<span id="alarm-block">1 hour 30 minutes</span>`,
+		"<strong id=\"alarm-distinct\">11</strong>\ndifferent videos", `<strong id="alarm-window">7 minutes</strong>`, `<span id="alarm-block">1 hour 30 minutes</span>`,
 		`<strong id="socket-peer-ttl">5 minutes</strong>`, `<strong id="peer-ttl">21 minutes</strong>`, "every 2 minutes",
 		"P2P sharing is <strong>off</strong>", "it is off now", "does not offer redundancy mirrors yet", "no \"scrape\"",
 		"VPN", "Tor Browser", "does not make\nyou anonymous")

@@ -58,7 +58,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.BoolVar(&t.Scrape, "tracker-scrape", envBool("TRACKER_SCRAPE", false), "answer BEP 48 scrapes (tells anyone how many watch a video)")
 	fs.Float64Var(&t.Rate, "tracker-rate", envFloat("TRACKER_RATE", tracker.DefaultRate), "announces per second allowed per address")
 	fs.IntVar(&t.Burst, "tracker-burst", envInt("TRACKER_BURST", tracker.DefaultBurst), "announce burst allowed per address")
-	fs.IntVar(&t.AlarmDistinct, "tracker-alarm-distinct", envInt("TRACKER_ALARM_DISTINCT", tracker.DefaultAlarmDistinct), "alarm when one address announces this many distinct torrents …")
+	fs.IntVar(&t.AlarmDistinct, "tracker-alarm-distinct", envInt("TRACKER_ALARM_DISTINCT", tracker.DefaultAlarmDistinct), "alarm when one address announces for this many distinct videos …")
 	fs.DurationVar(&t.AlarmWindow, "tracker-alarm-window", envDuration("TRACKER_ALARM_WINDOW", tracker.DefaultAlarmWindow), "… within this window")
 	fs.DurationVar(&t.AlarmBlock, "tracker-alarm-block", envDuration("TRACKER_ALARM_BLOCK", 0), "also refuse an alarming address for this long (0: only warn)")
 	fs.Func("trusted-proxies", "comma-separated addresses/prefixes whose X-Forwarded-For is believed", func(v string) error {
