@@ -16,15 +16,23 @@ const (
 	maxCount     = 100
 )
 
-func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
+// queryPage reads PeerTube's start and count paging parameters, or
+// answers 400.
+func queryPage(ctx *fasthttp.RequestCtx) (start, count int, ok bool) {
 	start, err := queryInt(ctx, "start", 0, 0, 1<<31-1)
-	if err != nil {
-		writeProblem(ctx, http.StatusBadRequest, err.Error())
-		return
+	if err == nil {
+		count, err = queryInt(ctx, "count", defaultCount, 0, maxCount)
 	}
-	count, err := queryInt(ctx, "count", defaultCount, 0, maxCount)
 	if err != nil {
 		writeProblem(ctx, http.StatusBadRequest, err.Error())
+		return 0, 0, false
+	}
+	return start, count, true
+}
+
+func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
+	start, count, ok := queryPage(ctx)
+	if !ok {
 		return
 	}
 	videos, total, err := a.cfg.Videos.Videos(ctx, start, count)
