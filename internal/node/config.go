@@ -6,12 +6,14 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"time"
 
 	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/segmenter"
 	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
@@ -51,7 +53,14 @@ type Config struct {
 	BodyTimeout   time.Duration
 	MaxConns      int
 	MaxConnsPerIP int
-	Logger        *slog.Logger
+	// SMTPURL and AdminEmail, set together, mail each contact message to
+	// the admin (see mail.ParseURL for the URL's forms); unset, messages
+	// are only stored. ContactLimit is the contact messages one client
+	// may send (zero: api.DefaultContactLimit).
+	SMTPURL      string
+	AdminEmail   string
+	ContactLimit api.RateLimit
+	Logger       *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config
@@ -133,6 +142,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxConns < 0 || c.MaxConnsPerIP < 0 {
 		return fmt.Errorf("connection limits %d and %d per address: want 0 or more", c.MaxConns, c.MaxConnsPerIP)
+	}
+	if (c.SMTPURL == "") != (c.AdminEmail == "") {
+		return errors.New("SMTP URL and admin email go together (--smtp-url and --admin-email): set both to mail contact messages to the admin, or neither to only store them")
 	}
 	for _, h := range c.Rungs {
 		if h < 144 || h > 4320 || h%2 != 0 {
