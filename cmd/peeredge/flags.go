@@ -81,6 +81,9 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.IntVar(&o.cfg.SeedPort, "seed-port", envInt("SEED_PORT", d.SeedPort), "seeder's TCP/uTP port (0: any free one)")
 	fs.Var(byteSize{&o.cfg.UploadRate}, "upload-rate", "seeder upload limit per second, e.g. 10MiB (default unlimited)")
 	o.cfg.UploadRate = envSize("UPLOAD_RATE", 0)
+	fs.StringVar(&o.cfg.SMTPURL, "smtp-url", env("SMTP_URL", ""),
+		"SMTP server that mails contact messages to --admin-email: smtp://[user:password@]host[:587][?starttls=mandatory|opportunistic|none][&from=address] or smtps://…[:465] (a password is better in PEEREDGE_SMTP_URL than on the command line)")
+	fs.StringVar(&o.cfg.AdminEmail, "admin-email", env("ADMIN_EMAIL", ""), "address contact messages are mailed to (with --smtp-url)")
 	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
 	return fs

@@ -100,12 +100,13 @@ func (a *API) contact(ctx *fasthttp.RequestCtx) {
 	m, err := a.cfg.Contacts.AddContact(ctx, origin.ContactMessage{
 		FromEmail: form.Email, FromName: form.Name, Subject: form.Subject, Body: form.Body, SenderIP: addr.String(),
 	})
+	if errors.Is(err, origin.ErrNoSpace) {
+		a.logger.Warn("contact message refused", "err", err)
+		writeProblem(ctx, http.StatusInsufficientStorage, "could not keep your message: the node's disk is full")
+		return
+	}
 	if err != nil {
 		a.logger.Error("store a contact message", "err", err)
-		if errors.Is(err, origin.ErrNoSpace) {
-			writeProblem(ctx, http.StatusInsufficientStorage, "could not keep your message: the node's disk is full")
-			return
-		}
 		writeProblem(ctx, http.StatusInternalServerError, "could not keep your message")
 		return
 	}

@@ -6,6 +6,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/segmenter"
 	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
@@ -57,7 +59,14 @@ type Config struct {
 	// other from behind NAT (stun:, stuns:, turn: or turns: URLs); none
 	// by default, so viewers talk to no one the node did not name.
 	STUNServers []string
-	Logger      *slog.Logger
+	// SMTPURL and AdminEmail, set together, mail each contact message to
+	// the admin (see mail.ParseURL for the URL's forms); unset, messages
+	// are only stored. ContactLimit is the contact messages one client
+	// may send (zero: api.DefaultContactLimit).
+	SMTPURL      string
+	AdminEmail   string
+	ContactLimit api.RateLimit
+	Logger       *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config
@@ -144,6 +153,9 @@ func (c Config) validate() error {
 		if err := checkICEServer(u); err != nil {
 			return err
 		}
+	}
+	if (c.SMTPURL == "") != (c.AdminEmail == "") {
+		return errors.New("SMTP URL and admin email go together (--smtp-url and --admin-email): set both to mail contact messages to the admin, or neither to only store them")
 	}
 	for _, h := range c.Rungs {
 		if h < 144 || h > 4320 || h%2 != 0 {
