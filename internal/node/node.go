@@ -14,7 +14,7 @@ import (
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/internal/layout"
-	"github.com/peeredge/peeredge/mail"
+	"github.com/peeredge/peeredge/internal/mail"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/publish"
 	"github.com/peeredge/peeredge/segmenter"
