@@ -16,6 +16,7 @@ import (
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/segmenter"
 	"github.com/peeredge/peeredge/swarm"
+	"github.com/peeredge/peeredge/swarm/p2pml"
 )
 
 // Catalog is what the workflow reads and writes of the catalogue.
@@ -45,10 +46,11 @@ type Torrents interface {
 	MakeWebSeedOnly(src, dst string) error
 }
 
-// Tracker admits announces for the torrents added to it (tracker.Registry).
+// Tracker admits announces for the info hashes added to it, grouped by
+// video (tracker.Registry).
 type Tracker interface {
-	Add(infoHashes ...[20]byte)
-	Remove(infoHash [20]byte)
+	AddVideo(video string, infoHashes ...[20]byte)
+	RemoveVideo(video string)
 }
 
 // Seeder seeds a torrent from the files in dataDir, and forgets it
@@ -152,11 +154,7 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 	}
 	// The tracker knows the torrents and the seeder has them before the API
 	// says "published", so the first viewers' announces are not refused.
-	for _, r := range renditions {
-		if err := p.announce(ctx, v, r); err != nil {
-			p.logger.Error("announce published rung", "video", v.ID, "err", err)
-		}
-	}
+	p.announce(ctx, v, renditions)
 	published, err := p.cfg.Catalog.UpdateVideo(ctx, v.ID, func(v *origin.Video) error {
 		v.State = origin.StatePublished
 		v.Transcoding = false
@@ -237,11 +235,14 @@ func tiers(trackers []string) [][]string {
 	return out
 }
 
-// Announce hands every published rung to the tracker and the seeder; a
+// Announce hands every published video to the tracker and the seeder; a
 // serving node calls it once at start.
 func (p *Publisher) Announce(ctx context.Context) error {
-	return p.eachRendition(ctx, func(v origin.Video, r origin.Rendition) error {
-		return p.announce(ctx, v, r)
+	return p.cfg.Catalog.EachVideo(ctx, func(v origin.Video) error {
+		if v.State == origin.StatePublished {
+			p.announce(ctx, v, v.Renditions)
+		}
+		return ctx.Err()
 	})
 }
 
@@ -250,18 +251,16 @@ func (p *Publisher) Announce(ctx context.Context) error {
 // media/. Failures are logged: there is nobody to return them to, and the
 // store's sweep at the next start removes what is left.
 func (p *Publisher) withdraw(v origin.Video, rungs []origin.Rendition) {
+	if p.cfg.Tracker != nil {
+		p.cfg.Tracker.RemoveVideo(v.UUID)
+	}
 	for _, r := range rungs {
 		ih, err := infoHash(r)
-		if err != nil {
+		if err != nil || p.cfg.Seeder == nil {
 			continue
 		}
-		if p.cfg.Tracker != nil {
-			p.cfg.Tracker.Remove(ih)
-		}
-		if p.cfg.Seeder != nil {
-			if err := p.cfg.Seeder.Forget(ih); err != nil {
-				p.logger.Debug("stop seeding withdrawn rung", "video", v.ID, "rung", r.Height, "err", err)
-			}
+		if err := p.cfg.Seeder.Forget(ih); err != nil {
+			p.logger.Debug("stop seeding withdrawn rung", "video", v.ID, "rung", r.Height, "err", err)
 		}
 	}
 	if err := p.cfg.Store.Unpublish(v.UUID); err != nil {
@@ -280,24 +279,50 @@ func infoHash(r origin.Rendition) ([20]byte, error) {
 	return ih, nil
 }
 
-// announce makes a published rung known to the tracker and seeds it. A rung
-// that cannot be seeded is still served over HTTP, so that is only logged.
-func (p *Publisher) announce(ctx context.Context, v origin.Video, r origin.Rendition) error {
+// announce makes a published video known to the tracker — its rungs'
+// torrents and the swarms its watch page's players join, as one video for
+// the scan alarm — and seeds its rungs. What cannot be announced or
+// seeded is still served over HTTP, so failures are only logged.
+func (p *Publisher) announce(ctx context.Context, v origin.Video, rungs []origin.Rendition) {
 	if p.cfg.Tracker == nil {
-		return nil
+		return
 	}
-	ih, err := infoHash(r)
+	var hashes [][20]byte
+	for _, r := range rungs {
+		ih, err := infoHash(r)
+		if err != nil {
+			p.logger.Error("announce published rung", "video", v.ID, "err", err)
+			continue
+		}
+		hashes = append(hashes, ih)
+	}
+	players, err := p.playerInfoHashes(v.UUID)
 	if err != nil {
-		return fmt.Errorf("video %d: %w", v.ID, err)
+		p.logger.Error("player swarms of a published video: viewers will stream over HTTP only", "video", v.ID, "err", err)
 	}
-	p.cfg.Tracker.Add(ih)
+	p.cfg.Tracker.AddVideo(v.UUID, append(hashes, players...)...)
 	if p.cfg.Seeder == nil {
-		return nil
+		return
 	}
-	if _, err := p.cfg.Seeder.Seed(ctx, p.disk.TorrentPath(r.TorrentName), p.disk.HLSDir(v.UUID)); err != nil {
-		p.logger.Error("seed", "video", v.ID, "rung", r.Height, "err", err)
+	for _, r := range rungs {
+		if _, err := p.cfg.Seeder.Seed(ctx, p.disk.TorrentPath(r.TorrentName), p.disk.HLSDir(v.UUID)); err != nil {
+			p.logger.Error("seed", "video", v.ID, "rung", r.Height, "err", err)
+		}
 	}
-	return nil
+}
+
+// playerInfoHashes are the info hashes the watch page's player announces
+// for a published video: it sets the p2p-media-loader swarm id to the
+// video's uuid, and the library derives one swarm per variant of the
+// master playlist the node wrote.
+func (p *Publisher) playerInfoHashes(uuid string) ([][20]byte, error) {
+	master, err := os.ReadFile(filepath.Join(p.disk.HLSDir(uuid), layout.MasterPlaylistName))
+	if err != nil {
+		return nil, err
+	}
+	// The swarm id is the uuid (package web's player sets it so): stable
+	// across the node's URLs and its mirrors'.
+	return p2pml.InfoHashes(uuid, master)
 }
 
 // EnsureWebSeedOnly writes the WebSeed-only form of every published torrent

@@ -12,6 +12,7 @@ import (
 	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/swarm"
+	"github.com/peeredge/peeredge/swarm/p2pml"
 )
 
 // TestTranscodePublishes runs the whole workflow with real ffmpeg and
@@ -56,6 +57,11 @@ func TestTranscodePublishes(t *testing.T) {
 	if !env.registry.Known(ih) {
 		t.Error("the tracker does not admit the published rung")
 	}
+	for _, ph := range playerHashes(t, d.HLSDir(v.UUID), v.UUID) {
+		if !env.registry.Known(ph) {
+			t.Errorf("the tracker does not admit the player's swarm %q", ph)
+		}
+	}
 	if left, _ := os.ReadDir(d.TmpDir()); len(left) != 0 {
 		t.Errorf("staging left: %d entries", len(left))
 	}
@@ -92,7 +98,7 @@ func TestEnsureWebSeedOnly(t *testing.T) {
 }
 
 // TestAnnounceAtStart: a serving node's publisher hands every published
-// rung to a fresh tracker.
+// rung, and the swarm the player joins for it, to a fresh tracker.
 func TestAnnounceAtStart(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
@@ -103,7 +109,23 @@ func TestAnnounceAtStart(t *testing.T) {
 	if err := New(env.cfg).Announce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if env.registry.Len() != 1 {
-		t.Errorf("tracker knows %d torrents after Announce, want 1", env.registry.Len())
+	// One rung: its torrent and the player's swarm.
+	if env.registry.Len() != 2 {
+		t.Errorf("tracker knows %d info hashes after Announce, want 2", env.registry.Len())
 	}
+}
+
+// playerHashes are the info hashes a p2p-media-loader player configured
+// with the video's uuid announces, read from the published master playlist.
+func playerHashes(t *testing.T, hlsDir, uuid string) [][20]byte {
+	t.Helper()
+	master, err := os.ReadFile(filepath.Join(hlsDir, layout.MasterPlaylistName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes, err := p2pml.InfoHashes(uuid, master)
+	if err != nil || len(hashes) == 0 {
+		t.Fatalf("player hashes: %v", err)
+	}
+	return hashes
 }

@@ -8,10 +8,11 @@ import (
 	"time"
 )
 
-// alarmBook counts, per address, the distinct info hashes announced within
-// a window, and holds the block list. Memory is bounded: at most capacity
-// addresses, each with at most `distinct` 32-bit fingerprints of info
-// hashes; when full, expired windows go first, then the oldest of a sample.
+// alarmBook counts, per address, the distinct videos announced within a
+// window (an info hash not tied to a video counts on its own), and holds
+// the block list. Memory is bounded: at most capacity addresses, each with
+// at most `distinct` 32-bit fingerprints; when full, expired windows go
+// first, then the oldest of a sample.
 type alarmBook struct {
 	distinct int
 	window   int64 // nanos
@@ -28,7 +29,7 @@ type alarmShard struct {
 
 type watch struct {
 	start   int64    // unix nanos the window began
-	hashes  []uint32 // fingerprints of distinct info hashes, ≤ distinct
+	hashes  []uint32 // fingerprints of distinct videos or lone hashes, ≤ distinct
 	alarmed bool     // this window already raised its alarm
 }
 
@@ -50,12 +51,18 @@ func (a *alarmBook) shard(key netip.Addr) *alarmShard {
 	return &a.shards[shardIndex(a.seed, key)]
 }
 
-// record notes that key announced ih at now. It returns the distinct count
-// and whether this announce made key cross the threshold (once per window).
-func (a *alarmBook) record(key netip.Addr, ih InfoHash, now int64) (distinct int, crossed bool) {
-	// Keyed fingerprint: a client cannot choose hashes that collide to stay
-	// under the threshold.
-	fp := uint32(maphash.Comparable(a.seed, ih))
+// record notes that key announced ih, of video (or "" when it stands
+// alone), at now. It returns the distinct count and whether this announce
+// made key cross the threshold (once per window).
+func (a *alarmBook) record(key netip.Addr, video string, ih InfoHash, now int64) (distinct int, crossed bool) {
+	// Keyed fingerprints: a client cannot choose hashes that collide to
+	// stay under the threshold.
+	var fp uint32
+	if video != "" {
+		fp = uint32(maphash.String(a.seed, video))
+	} else {
+		fp = uint32(maphash.Comparable(a.seed, ih))
+	}
 	sh := a.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -6,8 +6,9 @@
 // videos) and is built around privacy limits: a viewer learns at most
 // Config.MaxPeers other viewers per announce, scrape is off unless enabled,
 // the "ip" parameter is ignored (a client cannot plant someone else's
-// address), and addresses that sweep many torrents raise an alarm and may be
-// blocked. Every request is rate limited per client address (IPv6 per /64,
+// address), and addresses that sweep many videos raise an alarm and may be
+// blocked. The alarm counts videos, not info hashes: a viewer's player joins
+// one swarm per rung, so counting hashes would flag a viewer of a few videos. Every request is rate limited per client address (IPv6 per /64,
 // since one host owns a whole /64).
 //
 // HTTP answers are always compact (BEP 23 "peers", BEP 7 "peers6"), even

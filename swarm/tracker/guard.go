@@ -18,8 +18,7 @@ var (
 )
 
 // Admit is the one gate for both protocols: P2P switch, block list, rate
-// limit, alarm bookkeeping (distinct info hashes per address), known info
-// hash. Unknown info hashes still cost a token and count towards the alarm:
+// limit, alarm bookkeeping (distinct videos per address), known info hash. Unknown info hashes still cost a token and count towards the alarm:
 // probing for hashes is exactly what a scanner does.
 func (t *Tracker) Admit(addr netip.Addr, ih InfoHash) error {
 	if err := t.admit(addr, ih); err != nil {
@@ -63,14 +62,15 @@ func (t *Tracker) admit(addr netip.Addr, ih InfoHash) error {
 		t.stats.rateLimited.Add(1)
 		return t.refuse(ErrRateLimited)
 	}
-	if n, crossed := t.alarms.record(key, ih, now); crossed {
+	video, known := t.reg.lookup(ih)
+	if n, crossed := t.alarms.record(key, video, ih, now); crossed {
 		t.raiseAlarm(key, n, now)
 		if t.cfg.AlarmBlock > 0 {
 			t.stats.blocked.Add(1)
 			return t.refuse(ErrBlocked)
 		}
 	}
-	if !t.reg.Known(ih) {
+	if !known {
 		return t.refuse(ErrUnknownTorrent)
 	}
 	return nil
@@ -87,7 +87,7 @@ func (t *Tracker) raiseAlarm(key netip.Addr, distinct int, now int64) {
 	if block > 0 {
 		t.alarms.block(key, now+int64(block))
 	}
-	t.log.Warn("tracker: one address announced for many distinct torrents",
+	t.log.Warn("tracker: one address announced for many distinct videos",
 		"addr", key.String(), "distinct", distinct, "window", t.cfg.AlarmWindow,
 		"blocked_for", block)
 }

@@ -81,7 +81,7 @@ func TestAddressTablesBounded(t *testing.T) {
 	for i := range 20_000 {
 		addr := trkAddr4(i)
 		l.allow(addr, now)
-		a.record(addr, trkHash(i), now)
+		a.record(addr, "", trkHash(i), now)
 		a.block(addr, now+int64(time.Hour))
 	}
 	nl, nw, nb := 0, 0, 0
@@ -108,5 +108,73 @@ func TestRunStopsWithContext(t *testing.T) {
 	defer cancel()
 	if err := tr.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Run returned %v", err)
+	}
+}
+
+// The scan alarm counts videos: a viewer whose player joins a swarm per
+// rung of a few videos is no scanner, while the same number of lone
+// torrents (or videos) from one address is.
+func TestAlarmCountsVideosNotHashes(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	// Two videos, each with a torrent and a player swarm for 4 rungs.
+	var videoA, videoB []InfoHash
+	for i := range 8 {
+		videoA = append(videoA, trkHash(100+i))
+		videoB = append(videoB, trkHash(200+i))
+	}
+	reg.AddVideo("a", videoA...)
+	reg.AddVideo("b", videoB...)
+	lone := []InfoHash{trkHash(1), trkHash(2), trkHash(3)}
+	reg.Add(lone...)
+	tr := New(Config{AlarmDistinct: 3, AlarmBlock: time.Minute}, reg)
+
+	viewer := netip.MustParseAddr("192.0.2.1")
+	for _, ih := range append(videoA, videoB...) {
+		if err := tr.Admit(viewer, ih); err != nil {
+			t.Fatalf("viewer of two videos (16 hashes) refused: %v", err)
+		}
+	}
+	if st := tr.Stats(); st.Alarms != 0 {
+		t.Fatalf("alarm raised for a viewer of two videos: %+v", st)
+	}
+
+	scanner := netip.MustParseAddr("192.0.2.2")
+	var errs []error
+	for _, ih := range lone {
+		errs = append(errs, tr.Admit(scanner, ih))
+	}
+	if errs[0] != nil || errs[1] != nil || errs[2] != ErrBlocked {
+		t.Fatalf("three lone torrents: %v, want the third blocked", errs)
+	}
+
+	// A third video's hash makes three videos: the alarm.
+	reg.AddVideo("c", trkHash(300))
+	if err := tr.Admit(viewer, trkHash(300)); err != ErrBlocked {
+		t.Fatalf("third video: %v, want blocked", err)
+	}
+
+	// Unknown hashes still count, each on its own.
+	prober := netip.MustParseAddr("192.0.2.3")
+	for i := range 3 {
+		err := tr.Admit(prober, trkHash(900+i))
+		if want := map[bool]error{true: ErrBlocked, false: ErrUnknownTorrent}[i == 2]; err != want {
+			t.Fatalf("probe %d: %v, want %v", i, err, want)
+		}
+	}
+}
+
+func TestRegistryRemoveVideo(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	reg.AddVideo("a", trkHash(1), trkHash(2))
+	reg.AddVideo("b", trkHash(3))
+	reg.Add(trkHash(4))
+	reg.RemoveVideo("a")
+	reg.RemoveVideo("") // no video: removes nothing
+	for i, want := range map[int]bool{1: false, 2: false, 3: true, 4: true} {
+		if reg.Known(trkHash(i)) != want {
+			t.Errorf("hash %d known = %v, want %v", i, !want, want)
+		}
 	}
 }

@@ -12,28 +12,44 @@ type InfoHash = [20]byte
 type PeerID = [20]byte
 
 // Registry is the set of info hashes the node tracks (its published
-// torrents, later mirrored ones), with the completions each has seen.
-// Safe for concurrent use.
+// torrents and the swarms its players join, later mirrored ones), each
+// with the video it belongs to and the completions it has seen. Safe for
+// concurrent use.
 type Registry struct {
-	mu sync.RWMutex
+	mu     sync.RWMutex
+	hashes map[InfoHash]*tracked
+}
+
+type tracked struct {
+	// video groups the hashes of one video (a torrent per rung, a player
+	// swarm per rung): the scan alarm counts videos, not hashes, or a
+	// viewer of a few videos would look like a scanner. "" stands alone.
+	video string
 	// Completions live here, not with the peers, so that the count a
 	// scrape reports survives the swarm emptying (overnight, say).
-	hashes map[InfoHash]*atomic.Uint64
+	completions atomic.Uint64
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{hashes: make(map[InfoHash]*atomic.Uint64)}
+	return &Registry{hashes: make(map[InfoHash]*tracked)}
 }
 
-// Add starts tracking the given info hashes (a known one keeps its count).
-func (r *Registry) Add(ih ...InfoHash) {
+// Add starts tracking the given info hashes, each counted on its own by
+// the scan alarm (a known one keeps its count and video).
+func (r *Registry) Add(ih ...InfoHash) { r.AddVideo("", ih...) }
+
+// AddVideo starts tracking the info hashes of one video, which the scan
+// alarm counts as one (a known hash keeps its count and joins video).
+func (r *Registry) AddVideo(video string, ih ...InfoHash) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, h := range ih {
-		if r.hashes[h] == nil {
-			r.hashes[h] = new(atomic.Uint64)
+		if t := r.hashes[h]; t != nil {
+			t.video = video
+			continue
 		}
+		r.hashes[h] = &tracked{video: video}
 	}
 }
 
@@ -44,19 +60,42 @@ func (r *Registry) Remove(ih InfoHash) {
 	delete(r.hashes, ih)
 }
 
+// RemoveVideo stops tracking every info hash added for video.
+func (r *Registry) RemoveVideo(video string) {
+	if video == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for h, t := range r.hashes {
+		if t.video == video {
+			delete(r.hashes, h)
+		}
+	}
+}
+
 // Known reports whether ih is tracked.
 func (r *Registry) Known(ih InfoHash) bool {
-	r.mu.RLock()
-	_, ok := r.hashes[ih]
-	r.mu.RUnlock()
+	_, ok := r.lookup(ih)
 	return ok
+}
+
+// lookup reports whether ih is tracked and the video it belongs to.
+func (r *Registry) lookup(ih InfoHash) (video string, ok bool) {
+	r.mu.RLock()
+	t := r.hashes[ih]
+	if t != nil {
+		video = t.video
+	}
+	r.mu.RUnlock()
+	return video, t != nil
 }
 
 // completed counts a "completed" event for ih, over both protocols.
 func (r *Registry) completed(ih InfoHash) {
 	r.mu.RLock()
-	if n := r.hashes[ih]; n != nil {
-		n.Add(1)
+	if t := r.hashes[ih]; t != nil {
+		t.completions.Add(1)
 	}
 	r.mu.RUnlock()
 }
@@ -65,8 +104,8 @@ func (r *Registry) completed(ih InfoHash) {
 func (r *Registry) downloaded(ih InfoHash) uint64 {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if n := r.hashes[ih]; n != nil {
-		return n.Load()
+	if t := r.hashes[ih]; t != nil {
+		return t.completions.Load()
 	}
 	return 0
 }

@@ -28,8 +28,9 @@ type Config struct {
 	Rate  float64
 	Burst int
 	// AlarmDistinct and AlarmWindow: alarm when one address announces for at
-	// least AlarmDistinct distinct info hashes within AlarmWindow (defaults
-	// 30 in 10m).
+	// least AlarmDistinct distinct videos within AlarmWindow (defaults 30 in
+	// 10m). The hashes of one video (Registry.AddVideo: a torrent and a
+	// player swarm per rung) count once; any other hash counts on its own.
 	AlarmDistinct int
 	AlarmWindow   time.Duration
 	// AlarmBlock: 0 only warns; > 0 also refuses the address (ErrBlocked)
