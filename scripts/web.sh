@@ -24,12 +24,4 @@ if ! cmp -s "$player/package-lock.json" "$player/node_modules/.package-lock.json
   cp "$player/package-lock.json" "$player/node_modules/.package-lock.json.ci"
 fi
 mkdir -p web/assets/dist
-# p2pml:core-as-bundle: p2p-media-loader-core's own browser build, which
-# carries the browser versions of the Node modules its tracker client
-# uses (events, buffer); its lib/ build expects a bundler to supply them.
-"$player/node_modules/.bin/esbuild" "$player/src/player.js" \
-  --bundle --minify --sourcemap --format=iife \
-  --conditions=p2pml:core-as-bundle \
-  --target=chrome109,firefox115,safari15.6 \
-  --log-level=warning \
-  --outfile=web/assets/dist/player.js
+node "$player/build.mjs" web/assets/dist/player.js

@@ -64,6 +64,7 @@ function playP2P (video, master, stats, resume, core, onFatal) {
   engine.addEventListener('onChunkDownloaded', (bytes, source) => stats.chunk(bytes, source))
   engine.addEventListener('onPeerConnect', ({ peerId, streamType }) => stats.peerConnect(`${streamType} ${peerId}`))
   engine.addEventListener('onPeerClose', ({ peerId, streamType }) => stats.peerClose(`${streamType} ${peerId}`))
+  engine.addEventListener('onSegmentError', ({ error, downloadSource, segment }) => console.debug('peeredge: segment', segment.externalId, downloadSource, error.type, error.message))
   engine.addEventListener('onTrackerError', ({ error }) => console.debug('peeredge: tracker:', error))
   engine.addEventListener('onTrackerWarning', ({ warning }) => console.debug('peeredge: tracker:', warning))
   recoverFrom(hls, onFatal)

@@ -70,8 +70,20 @@ export class Stats {
     for (const [k, v] of Object.entries(figures)) el.dataset[k] = String(v)
     const total = this.p2pBytes + this.httpBytes
     const share = total ? Math.round(100 * this.p2pBytes / total) : 0
-    let text = `${modeText[this.mode] ?? ''} · from peers ${human(this.p2pBytes)} (${share} %) · over HTTP ${human(this.httpBytes)} · peers ${this.peers.size}`
-    if (this.p2pRejected) text += ` · ${this.p2pRejected} bad peer segment${this.p2pRejected === 1 ? '' : 's'} refused`
+    const p2p = `${human(this.p2pBytes)} (${share} %)`
+    // The page may lay the figures out in spans of its own; else one line.
+    const slots = { '.stat-p2p': p2p, '.stat-http': human(this.httpBytes), '.stat-peers': String(this.peers.size) }
+    let filled = 0
+    for (const [sel, text] of Object.entries(slots)) {
+      const slot = el.querySelector(sel)
+      if (slot) {
+        slot.textContent = text
+        filled++
+      }
+    }
+    if (filled) return
+    let text = `${modeText[this.mode] ?? ''} · from other viewers ${p2p} · from this node ${human(this.httpBytes)} · viewers connected ${this.peers.size}`
+    if (this.p2pRejected) text += ` · ${this.p2pRejected} bad segment${this.p2pRejected === 1 ? '' : 's'} from viewers refused`
     el.textContent = text
   }
 }
