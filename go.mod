@@ -14,6 +14,7 @@ require (
 	github.com/pion/datachannel v1.6.3
 	github.com/pion/webrtc/v4 v4.2.26
 	github.com/valyala/fasthttp v1.77.0
+	github.com/wneessen/go-mail v0.8.1
 	golang.org/x/sys v0.49.0
 	golang.org/x/time v0.14.0
 )

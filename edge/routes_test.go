@@ -52,6 +52,7 @@ func TestRoutes(t *testing.T) {
 		Mounts: []edge.Mount{
 			{Path: layout.APIPrefix, Handler: mounted("api")},
 			{Path: layout.TrackerHTTP, Handler: mounted("tracker")},
+			{Path: layout.HomePath, Handler: mounted("home")},
 		},
 		Logger: slog.New(slog.DiscardHandler),
 	})
@@ -73,7 +74,8 @@ func TestRoutes(t *testing.T) {
 		{"/api", true, 404, ""},
 		{layout.TrackerHTTP, true, 200, "tracker /tracker/announce"},
 		{layout.TrackerHTTP + "/x", true, 404, ""},
-		{"/", true, 404, ""},
+		{"/", true, 200, "home /"},
+		{"/elsewhere", true, 404, ""}, // "/" is exact: the home page is no catch-all
 	}
 	for _, tt := range tests {
 		p2p.Store(tt.p2p)

@@ -87,7 +87,8 @@ func maxConnsFor(nofile uint64) int {
 }
 
 // Mount hands the requests for a path to another room's handler. A Path
-// ending in "/" is a prefix; any other is matched exactly.
+// ending in "/" is a prefix; any other, and "/" itself (a home page, which
+// must not take every path the edge does not know), is matched exactly.
 type Mount struct {
 	Path    string
 	Handler fasthttp.RequestHandler
@@ -152,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		switch {
 		case m.Handler == nil || !strings.HasPrefix(m.Path, "/"):
 			return nil, fmt.Errorf("edge: mount %q: want an absolute path and a handler", m.Path)
-		case strings.HasSuffix(m.Path, "/"):
+		case strings.HasSuffix(m.Path, "/") && m.Path != "/":
 			s.prefix = append(s.prefix, prefixMount{[]byte(m.Path), m.Handler})
 		default:
 			s.exact[m.Path] = m.Handler

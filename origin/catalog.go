@@ -411,16 +411,27 @@ func resolveRef(txn *badger.Txn, ref string) (int64, error) {
 // -publishedAt sort), skipping start and returning at most count, with the
 // total number of videos.
 func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, error) {
+	out, total, err := listNewest[Video](ctx, c, prefixVideo, keyVideoCount, start, count)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list videos: %w", err)
+	}
+	return out, total, nil
+}
+
+// listNewest lists the JSON records under prefix (keyed by 8-byte ids)
+// newest first, skipping start and returning at most count, with the
+// total the counter at countKey holds.
+func listNewest[T any](ctx context.Context, c *Catalog, prefix, countKey string, start, count int) ([]T, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
 	start = max(start, 0)
 	var (
-		out   []Video
+		out   []T
 		total int
 	)
 	err := c.db.View(func(txn *badger.Txn) error {
-		n, err := readCounter(txn, keyVideoCount)
+		n, err := readCounter(txn, countKey)
 		if err != nil {
 			return err
 		}
@@ -429,19 +440,19 @@ func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, e
 			return nil
 		}
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefixVideo)
+		opts.Prefix = []byte(prefix)
 		opts.Reverse = true
 		opts.PrefetchValues = false
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		// In reverse, Seek lands on the last key <= the seek key.
 		skipped := 0
-		for it.Seek([]byte(prefixVideo + "\xff")); it.Valid() && len(out) < count; it.Next() {
+		for it.Seek([]byte(prefix + "\xff")); it.Valid() && len(out) < count; it.Next() {
 			if skipped < start {
 				skipped++
 				continue
 			}
-			v, err := itemJSON[Video](it.Item())
+			v, err := itemJSON[T](it.Item())
 			if err != nil {
 				return err
 			}
@@ -449,10 +460,7 @@ func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, e
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("list videos: %w", err)
-	}
-	return out, total, nil
+	return out, total, err
 }
 
 // EachVideo calls fn for every video, newest first, a page at a time (so a

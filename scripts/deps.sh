@@ -9,12 +9,13 @@ declare -A pkg=(
   [mktorrent]=mktorrent [nginx]=nginx-light [wrk]=wrk
   [qbittorrent-nox]=qbittorrent-nox [opentracker]=opentracker
   [chromium]=chromium [node]=nodejs [npm]=npm
+  [aiosmtpd]=python3-aiosmtpd
 )
 
 # What the tests drive: ffmpeg for media, real BitTorrent clients and a
 # reference tracker for the swarm, and a browser (Chromium, driven from
-# node) for WebTorrent.
-need=(ffmpeg ffprobe aria2c qbittorrent-nox opentracker chromium node npm "$@")
+# node) for WebTorrent; an SMTP server (aiosmtpd) for the contact form's mail.
+need=(ffmpeg ffprobe aria2c qbittorrent-nox opentracker chromium node npm aiosmtpd "$@")
 missing=()
 for cmd in "${need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pkg[$cmd]:-$cmd}")

@@ -58,7 +58,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.BoolVar(&t.Scrape, "tracker-scrape", envBool("TRACKER_SCRAPE", false), "answer BEP 48 scrapes (tells anyone how many watch a video)")
 	fs.Float64Var(&t.Rate, "tracker-rate", envFloat("TRACKER_RATE", tracker.DefaultRate), "announces per second allowed per address")
 	fs.IntVar(&t.Burst, "tracker-burst", envInt("TRACKER_BURST", tracker.DefaultBurst), "announce burst allowed per address")
-	fs.IntVar(&t.AlarmDistinct, "tracker-alarm-distinct", envInt("TRACKER_ALARM_DISTINCT", tracker.DefaultAlarmDistinct), "alarm when one address announces this many distinct torrents …")
+	fs.IntVar(&t.AlarmDistinct, "tracker-alarm-distinct", envInt("TRACKER_ALARM_DISTINCT", tracker.DefaultAlarmDistinct), "alarm when one address announces for this many distinct videos …")
 	fs.DurationVar(&t.AlarmWindow, "tracker-alarm-window", envDuration("TRACKER_ALARM_WINDOW", tracker.DefaultAlarmWindow), "… within this window")
 	fs.DurationVar(&t.AlarmBlock, "tracker-alarm-block", envDuration("TRACKER_ALARM_BLOCK", 0), "also refuse an alarming address for this long (0: only warn)")
 	fs.Func("trusted-proxies", "comma-separated addresses/prefixes whose X-Forwarded-For is believed", func(v string) error {
@@ -73,12 +73,17 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.DurationVar(&o.cfg.BodyTimeout, "body-timeout", envDuration("BODY_TIMEOUT", d.BodyTimeout), "longest pause allowed in a request body (an upload may take longer in all)")
 	fs.IntVar(&o.cfg.MaxConns, "max-conns", envInt("MAX_CONNS", d.MaxConns), "HTTP and WebSocket connections open at once (0: half the open-file limit)")
 	fs.IntVar(&o.cfg.MaxConnsPerIP, "max-conns-per-ip", envInt("MAX_CONNS_PER_IP", d.MaxConnsPerIP), "connections open at once from one address or IPv6 /64 (0: no limit; trusted proxies exempt)")
+	o.cfg.STUNServers = splitList(env("STUN_SERVERS", ""))
+	fs.Var(&stringList{p: &o.cfg.STUNServers}, "stun-server", "STUN/TURN server players use behind NAT, e.g. stun:stun.example.org:3478 (repeat or comma-separate; default none)")
 	fs.BoolVar(&o.cfg.NoSeed, "no-seed", envBool("NO_SEED", false), "do not seed over BitTorrent/WebRTC (WebSeeds still serve)")
 	fs.BoolVar(&o.cfg.NoWebRTC, "no-webrtc", envBool("NO_WEBRTC", false), "seeder answers no browser (WebRTC) peers")
 	fs.StringVar(&o.cfg.SeedAddr, "seed-addr", env("SEED_ADDR", d.SeedAddr), "seeder's TCP/uTP listen host (default: the host of --listen)")
 	fs.IntVar(&o.cfg.SeedPort, "seed-port", envInt("SEED_PORT", d.SeedPort), "seeder's TCP/uTP port (0: any free one)")
 	fs.Var(byteSize{&o.cfg.UploadRate}, "upload-rate", "seeder upload limit per second, e.g. 10MiB (default unlimited)")
 	o.cfg.UploadRate = envSize("UPLOAD_RATE", 0)
+	fs.StringVar(&o.cfg.SMTPURL, "smtp-url", env("SMTP_URL", ""),
+		"SMTP server that mails contact messages to --admin-email: smtp://[user:password@]host[:587][?starttls=mandatory|opportunistic|none][&from=address] or smtps://…[:465] (a password is better in PEEREDGE_SMTP_URL than on the command line)")
+	fs.StringVar(&o.cfg.AdminEmail, "admin-email", env("ADMIN_EMAIL", ""), "address contact messages are mailed to (with --smtp-url)")
 	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
 	return fs
@@ -316,4 +321,37 @@ func parsePrefixes(out *[]netip.Prefix, v string) error {
 	}
 	*out = ps
 	return nil
+}
+
+// stringList is a repeatable flag of comma-separated values; the command
+// line's values replace the environment's.
+type stringList struct {
+	p   *[]string
+	set bool
+}
+
+func (l *stringList) String() string {
+	if l == nil || l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l *stringList) Set(v string) error {
+	if !l.set {
+		*l.p, l.set = nil, true
+	}
+	*l.p = append(*l.p, splitList(v)...)
+	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -517,7 +518,9 @@ func TestSilentConnsUnderFileLimit(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"nope"}, {"serve", "--listen"}, {"serve", "extra"}, {"ingest"}, {"serve", "--max-upload-size", "lots"},
-		{"serve", "--max-conns", "-1"}} {
+		{"serve", "--max-conns", "-1"}, {"serve", "--smtp-url", "smtp://127.0.0.1:2525"}, {"serve", "--admin-email", "admin@example.org"},
+		{"serve", "--smtp-url", "http://mail.example.org", "--admin-email", "admin@example.org"},
+		{"serve", "--stun-server", "stun:ok.example,https://stun.example"}} {
 		cmd := exec.Command(binary, args...)
 		cmd.Env = append(os.Environ(), "PEEREDGE_DATA="+t.TempDir())
 		out, err := cmd.CombinedOutput()
@@ -526,6 +529,9 @@ func TestUsageErrors(t *testing.T) {
 		}
 		if len(out) == 0 {
 			t.Errorf("%q: no message", args)
+		}
+		if slices.Contains(args, "--stun-server") && !strings.Contains(string(out), `STUN/TURN server "https://stun.example"`) {
+			t.Errorf("%q: the message does not name the bad server:\n%s", args, out)
 		}
 	}
 }

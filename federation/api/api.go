@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -55,16 +56,29 @@ type Config struct {
 	P2P     P2PSwitch
 	Swarm   SwarmStats
 	URLs    layout.URLs
+	// Contacts keeps the contact form's messages; without it the contact
+	// endpoints answer 404. ContactMail, when set, mails each stored one.
+	// ContactLimit is the messages one client may send (zero:
+	// DefaultContactLimit); ClientAddrs tells clients behind trusted
+	// proxies (nil: the connection's address).
+	Contacts     Contacts
+	ContactMail  ContactMail
+	ContactLimit RateLimit
+	ClientAddrs  ClientAddrs
 	// MaxUploadSize bounds the video file of one upload, in bytes; a body
 	// announced larger (with the form's overhead) is refused before it is read.
 	MaxUploadSize int64
-	Logger        *slog.Logger
+	// STUNServers are handed to players in /api/v1/config (none: players
+	// use no STUN server).
+	STUNServers []string
+	Logger      *slog.Logger
 }
 
 // API serves /api/.
 type API struct {
-	cfg    Config
-	logger *slog.Logger
+	cfg          Config
+	logger       *slog.Logger
+	contactLimit *limiter
 }
 
 // New returns the API for cfg.
@@ -72,22 +86,29 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &API{cfg: cfg, logger: cfg.Logger}
+	if cfg.ContactLimit.Count <= 0 || cfg.ContactLimit.Window <= 0 {
+		cfg.ContactLimit = DefaultContactLimit
+	}
+	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit)}
 }
 
 // Paths of the endpoints, under layout.APIPrefix.
 const (
-	configPath       = "/api/v1/config"
+	configPath       = layout.ConfigPath
 	adminP2PPath     = layout.AdminPrefix + "p2p"
 	adminTrackerPath = layout.AdminPrefix + "tracker"
+	contactPath      = layout.ContactAPIPath
+	adminContactPath = layout.AdminPrefix + "contact"
 	videoPrefix      = layout.VideosPath + "/"
 )
 
 // Allow headers of the endpoints.
 const (
-	allowRead   = "GET, HEAD, OPTIONS"
-	allowUpload = "POST, OPTIONS"
-	allowAdmin  = "GET, PUT, OPTIONS"
+	allowRead    = "GET, HEAD, OPTIONS"
+	allowUpload  = "POST, OPTIONS"
+	allowAdmin   = "GET, PUT, OPTIONS"
+	allowDelete  = "DELETE, OPTIONS"
+	allowContact = "POST, OPTIONS"
 )
 
 // Handler routes a request below layout.APIPrefix.
@@ -118,6 +139,12 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.adminSwarm(ctx)
 		}
+	case string(path) == contactPath && a.cfg.Contacts != nil:
+		if a.method(ctx, allowContact, ctx.IsPost()) {
+			a.contact(ctx)
+		}
+	case strings.HasPrefix(string(path), adminContactPath) && a.cfg.Contacts != nil:
+		a.routeAdminContact(ctx, string(path[len(adminContactPath):]))
 	default:
 		writeProblem(ctx, http.StatusNotFound, "no such API endpoint")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -235,6 +236,28 @@ func TestP2PSwitchInAPI(t *testing.T) {
 	r := origin.Rendition{Height: 240, FileName: "f", InfoHash: "ab"}
 	if m := MagnetURI(u, r, false); strings.Contains(m, "tr=") || !strings.Contains(m, "ws=") {
 		t.Errorf("magnet with P2P off = %q, want WebSeed only", m)
+	}
+}
+
+// TestConfigSTUNServers: /api/v1/config hands players exactly the STUN
+// servers the node was given, and an empty list (never null) without any.
+func TestConfigSTUNServers(t *testing.T) {
+	t.Parallel()
+	for _, stun := range [][]string{nil, {"stun:a.example:3478", "turns:b.example"}} {
+		env := newTestEnv(t, envOptions{stun: stun})
+		code, body := env.get(t, "/api/v1/config")
+		var cfg struct {
+			Tracker struct{ Enabled *bool }
+			WebRTC  struct {
+				STUNServers []string `json:"stunServers"`
+			} `json:"webrtc"`
+		}
+		if code != 200 || json.Unmarshal(body, &cfg) != nil || cfg.Tracker.Enabled == nil {
+			t.Fatalf("config: %d %s", code, body)
+		}
+		if !strings.Contains(string(body), `"stunServers":[`) || !slices.Equal(cfg.WebRTC.STUNServers, stun) && len(stun)+len(cfg.WebRTC.STUNServers) > 0 {
+			t.Errorf("given %q, config says %s", stun, body)
+		}
 	}
 }
 

@@ -46,6 +46,9 @@ type envOptions struct {
 	probe       func(context.Context, string) (float64, error) // nil: ffprobe
 	swarm       SwarmStats
 	bodyTimeout time.Duration // the edge's; 0: its default
+	stun        []string
+	clientAddrs ClientAddrs
+	contactMail ContactMail
 }
 
 func newTestEnv(t testing.TB, o envOptions) *testEnv {
@@ -78,7 +81,8 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	env := &testEnv{catalog: catalog, store: store, queue: queue, p2p: new(testSwitch)}
 	env.p2p.on.Store(true)
-	env.api = New(Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload, Logger: logger})
+	env.api = New(Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload,
+		STUNServers: o.stun, Contacts: catalog, ContactMail: o.contactMail, ClientAddrs: o.clientAddrs, Logger: logger})
 	env.base = edgetest.Serve(t, edge.Config{
 		MediaDir:    store.Disk().MediaDir(),
 		Mounts:      []edge.Mount{{Path: layout.APIPrefix, Handler: env.api.Handler}},

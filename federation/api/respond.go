@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -50,15 +51,18 @@ func (a *API) authorize(ctx *fasthttp.RequestCtx) bool {
 	return false
 }
 
+// errBodyTooLarge is readSmallBody's refusal of a body over its limit.
+var errBodyTooLarge = errors.New("request body too large")
+
 // readSmallBody reads a request body of at most limit bytes; the server
 // streams bodies, so the limit is ours to enforce.
 func readSmallBody(ctx *fasthttp.RequestCtx, limit int64) ([]byte, error) {
 	if int64(ctx.Request.Header.ContentLength()) > limit {
-		return nil, fmt.Errorf("body over %d bytes", limit)
+		return nil, fmt.Errorf("%w: over %d bytes", errBodyTooLarge, limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), limit+1))
 	if err == nil && int64(len(b)) > limit {
-		err = fmt.Errorf("body over %d bytes", limit)
+		err = fmt.Errorf("%w: over %d bytes", errBodyTooLarge, limit)
 	}
 	return b, err
 }

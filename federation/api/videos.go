@@ -16,15 +16,23 @@ const (
 	maxCount     = 100
 )
 
-func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
+// queryPage reads PeerTube's start and count paging parameters, or
+// answers 400.
+func queryPage(ctx *fasthttp.RequestCtx) (start, count int, ok bool) {
 	start, err := queryInt(ctx, "start", 0, 0, 1<<31-1)
-	if err != nil {
-		writeProblem(ctx, http.StatusBadRequest, err.Error())
-		return
+	if err == nil {
+		count, err = queryInt(ctx, "count", defaultCount, 0, maxCount)
 	}
-	count, err := queryInt(ctx, "count", defaultCount, 0, maxCount)
 	if err != nil {
 		writeProblem(ctx, http.StatusBadRequest, err.Error())
+		return 0, 0, false
+	}
+	return start, count, true
+}
+
+func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
+	start, count, ok := queryPage(ctx)
+	if !ok {
 		return
 	}
 	videos, total, err := a.cfg.Videos.Videos(ctx, start, count)
@@ -59,14 +67,19 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 }
 
 // serverConfig is the part of PeerTube's server config players read to
-// decide whether to use P2P.
+// decide whether to use P2P, and the STUN/TURN servers the node names for
+// it (an extension of PeerTube's shape; an empty list means none).
 func (a *API) serverConfig(ctx *fasthttp.RequestCtx) {
 	var cfg struct {
 		Tracker struct {
 			Enabled bool `json:"enabled"`
 		} `json:"tracker"`
+		WebRTC struct {
+			STUNServers []string `json:"stunServers"`
+		} `json:"webrtc"`
 	}
 	cfg.Tracker.Enabled = a.cfg.P2P.P2PEnabled()
+	cfg.WebRTC.STUNServers = append([]string{}, a.cfg.STUNServers...)
 	writeJSON(ctx, http.StatusOK, cfg)
 }
 

@@ -23,6 +23,30 @@ const (
 	// AdminPrefix holds the API's admin endpoints. They and UploadPath take
 	// the admin token, and the edge answers them without CORS.
 	AdminPrefix = "/api/v1/admin/"
+	// ConfigPath is PeerTube's server config, which the player reads for
+	// the admin's P2P switch and the STUN servers.
+	ConfigPath = "/api/v1/config"
+	// ContactAPIPath is PeerTube's contact form endpoint, which the contact
+	// page posts to.
+	ContactAPIPath = "/api/v1/server/contact"
+)
+
+// The web pages' paths (package web owns what is below its prefixes).
+// HomePath is matched exactly: the edge's own 404s stay its own.
+const (
+	HomePath    = "/"
+	AboutPath   = "/about"
+	ContactPath = "/contact"
+	// WatchPrefix is followed by a shortUUID; PeerTube's own watch and
+	// embed URLs take a uuid or a shortUUID.
+	WatchPrefix         = "/w/"
+	PeerTubeWatchPrefix = "/videos/watch/"
+	EmbedPrefix         = "/videos/embed/"
+	// AssetsPrefix serves the pages' CSS and JavaScript.
+	AssetsPrefix = "/web/assets/"
+	// PrivacyFragment is the about page's section on P2P and privacy,
+	// which the watch page's reminder links to.
+	PrivacyFragment = "p2p-privacy"
 )
 
 var errShape = errors.New("want http(s)://host[:port][/path] without query or fragment")
@@ -32,6 +56,7 @@ type URLs struct {
 	base string // scheme://host[:port][/prefix], no trailing slash
 	ws   string // the same with ws:// or wss://
 	host string // host[:port]
+	path string // [/prefix], no trailing slash
 }
 
 // New parses the node's public base URL.
@@ -52,7 +77,7 @@ func New(public string) (URLs, error) {
 	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return URLs{}, fmt.Errorf("public url %q: %w", public, errShape)
 	}
-	return URLs{base: u.String(), ws: ws.String(), host: u.Host}, nil
+	return URLs{base: u.String(), ws: ws.String(), host: u.Host, path: u.EscapedPath()}, nil
 }
 
 // Host is the public URL's host[:port], as it appears in every URL here.
@@ -89,6 +114,23 @@ func (u URLs) Upload() string { return u.base + UploadPath }
 func (u URLs) Trackers() []string {
 	return []string{u.base + TrackerHTTP, u.ws + TrackerSocket}
 }
+
+// Local is the path-absolute form of a path the node routes on (the
+// public URL's path prefix, if any, then p): what the pages link to, so
+// they work under whatever host name a viewer used.
+func (u URLs) Local(p string) string { return u.path + p }
+
+// Watch is the address of a video's watch page.
+func (u URLs) Watch(shortUUID string) string { return u.base + WatchPath(shortUUID) }
+
+// Embed is the address of a video's embeddable player.
+func (u URLs) Embed(uuid string) string { return u.base + EmbedPrefix + uuid }
+
+// WatchPath is the path of a video's watch page.
+func WatchPath(shortUUID string) string { return WatchPrefix + shortUUID }
+
+// PrivacyPath is the path of the about page's section on P2P and privacy.
+func PrivacyPath() string { return AboutPath + "#" + PrivacyFragment }
 
 // HLSMediaPath maps what follows HLSPrefix in a request path to the file
 // under the media directory that answers it. The file server confines the

@@ -42,3 +42,28 @@ func TestNew(t *testing.T) {
 		t.Errorf("Torrent = %q, want %q", got, want)
 	}
 }
+
+func TestPageURLs(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ public, local, watch, embed string }{
+		{"http://h:1", "/about", "http://h:1/w/S", "http://h:1/videos/embed/U"},
+		{"https://example.org/peeredge/", "/peeredge/about", "https://example.org/peeredge/w/S", "https://example.org/peeredge/videos/embed/U"},
+	} {
+		u, err := New(tt.public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Local(AboutPath); got != tt.local {
+			t.Errorf("%s: Local = %q, want %q", tt.public, got, tt.local)
+		}
+		if got := u.Watch("S"); got != tt.watch {
+			t.Errorf("%s: Watch = %q, want %q", tt.public, got, tt.watch)
+		}
+		if got := u.Embed("U"); got != tt.embed {
+			t.Errorf("%s: Embed = %q, want %q", tt.public, got, tt.embed)
+		}
+	}
+	if got := PrivacyPath(); got != "/about#p2p-privacy" {
+		t.Errorf("PrivacyPath = %q", got)
+	}
+}

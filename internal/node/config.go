@@ -6,12 +6,16 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/segmenter"
 	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
@@ -51,7 +55,18 @@ type Config struct {
 	BodyTimeout   time.Duration
 	MaxConns      int
 	MaxConnsPerIP int
-	Logger        *slog.Logger
+	// STUNServers are the STUN/TURN servers players use to reach each
+	// other from behind NAT (stun:, stuns:, turn: or turns: URLs); none
+	// by default, so viewers talk to no one the node did not name.
+	STUNServers []string
+	// SMTPURL and AdminEmail, set together, mail each contact message to
+	// the admin (see mail.ParseURL for the URL's forms); unset, messages
+	// are only stored. ContactLimit is the contact messages one client
+	// may send (zero: api.DefaultContactLimit).
+	SMTPURL      string
+	AdminEmail   string
+	ContactLimit api.RateLimit
+	Logger       *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config
@@ -134,9 +149,60 @@ func (c Config) validate() error {
 	if c.MaxConns < 0 || c.MaxConnsPerIP < 0 {
 		return fmt.Errorf("connection limits %d and %d per address: want 0 or more", c.MaxConns, c.MaxConnsPerIP)
 	}
+	for _, u := range c.STUNServers {
+		if err := checkICEServer(u); err != nil {
+			return err
+		}
+	}
+	if (c.SMTPURL == "") != (c.AdminEmail == "") {
+		return errors.New("SMTP URL and admin email go together (--smtp-url and --admin-email): set both to mail contact messages to the admin, or neither to only store them")
+	}
 	for _, h := range c.Rungs {
 		if h < 144 || h > 4320 || h%2 != 0 {
 			return fmt.Errorf("ladder rung %d: want an even height from 144 to 4320", h)
+		}
+	}
+	return nil
+}
+
+// checkICEServer accepts a STUN or TURN server URL as browsers take it
+// (RFC 7064, 7065): stun:, stuns:, turn: or turns:, a host, an optional
+// port, and for TURN an optional ?transport=udp|tcp.
+func checkICEServer(u string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("STUN/TURN server %q: %s; want e.g. stun:stun.example.org:3478", u, why)
+	}
+	scheme, rest, ok := strings.Cut(u, ":")
+	switch {
+	case !ok:
+		return bad("no scheme")
+	case scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns":
+		return bad("the scheme must be stun, stuns, turn or turns")
+	case strings.HasPrefix(rest, "//"):
+		return bad("these URLs take no //")
+	}
+	hostport, query, hasQuery := strings.Cut(rest, "?")
+	if hasQuery {
+		if !strings.HasPrefix(scheme, "turn") || (query != "transport=udp" && query != "transport=tcp") {
+			return bad("only TURN URLs take a query, and only ?transport=udp or tcp")
+		}
+	}
+	host, port := hostport, ""
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		host, port = h, p
+	} else if strings.HasPrefix(hostport, "[") && strings.HasSuffix(hostport, "]") {
+		host = hostport[1 : len(hostport)-1]
+	}
+	if host == "" || strings.ContainsAny(host, " /@[]") {
+		return bad("no valid host")
+	}
+	// An IPv6 address must be in brackets (SplitHostPort took them off).
+	if strings.Contains(host, ":") && (net.ParseIP(host) == nil || !strings.HasPrefix(hostport, "[")) {
+		return bad("no valid host (an IPv6 address goes in brackets)")
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return bad("the port must be 1 to 65535")
 		}
 	}
 	return nil

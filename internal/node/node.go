@@ -14,6 +14,7 @@ import (
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/mail"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/publish"
 	"github.com/peeredge/peeredge/segmenter"
@@ -36,6 +37,8 @@ type Node struct {
 	p2p atomic.Bool
 	// swarm exists while serving (not for "peeredge ingest").
 	swarm *nodeSwarm
+	// mailer mails contact messages; nil without SMTP.
+	mailer *mail.Mailer
 	// NewAdminToken is the admin token created on this start, to be shown
 	// once; empty when one already existed or was given.
 	NewAdminToken string
@@ -125,6 +128,13 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		catalog.Close()
 		return nil, fmt.Errorf("WebSeed-only torrents: %w", err)
 	}
+	if cfg.SMTPURL != "" {
+		n.mailer, err = mail.New(mail.Config{URL: cfg.SMTPURL, To: cfg.AdminEmail, Node: u.Host(), Marker: catalog, Logger: cfg.Logger})
+		if err != nil {
+			catalog.Close()
+			return nil, err
+		}
+	}
 	n.intake = origin.NewIntake(origin.IntakeConfig{
 		Catalog: catalog,
 		Store:   store,
@@ -163,6 +173,10 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if err := publisher.Announce(ctx); err != nil {
 		return errors.Join(fmt.Errorf("announce published videos: %w", err), sw.stop())
 	}
+	var contactMail api.ContactMail // a nil *mail.Mailer would not be a nil interface
+	if n.mailer != nil {
+		contactMail = n.mailer
+	}
 	a := api.New(api.Config{
 		Videos:        n.catalog,
 		Uploads:       n.intake,
@@ -171,11 +185,20 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Swarm:         sw,
 		URLs:          n.urls,
 		MaxUploadSize: n.cfg.MaxUploadSize,
+		STUNServers:   n.cfg.STUNServers,
+		Contacts:      n.catalog,
+		ContactMail:   contactMail,
+		ContactLimit:  n.cfg.ContactLimit,
+		ClientAddrs:   sw.tracker,
 		Logger:        n.logger,
 	})
+	pages, err := n.webMounts(sw)
+	if err != nil {
+		return errors.Join(err, sw.stop())
+	}
 	srv, err := edge.New(edge.Config{
 		MediaDir:       n.store.Disk().MediaDir(),
-		Mounts:         append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}),
+		Mounts:         append(append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}), pages...),
 		P2PEnabled:     n.P2PEnabled,
 		HeaderTimeout:  n.cfg.HeaderTimeout,
 		BodyTimeout:    n.cfg.BodyTimeout,
@@ -191,6 +214,9 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var jobsErr error
+	if n.mailer != nil {
+		wg.Go(func() { n.mailer.Run(ctx) })
+	}
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
@@ -220,6 +246,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		"torrents", n.urls.Base()+layout.TorrentPrefix,
 		"webseed", n.urls.Base()+layout.WebSeedPrefix,
 		"tracker", n.urls.Trackers(),
+		"pages", n.urls.Base()+layout.HomePath,
 		"p2p", n.P2PEnabled())
 	serveErr := srv.Serve(ctx, ln)
 	cancel()

@@ -57,3 +57,8 @@ func parseHop(h []byte) (netip.Addr, bool) {
 	}
 	return netip.Addr{}, false
 }
+
+// AccountKey is what the requests of addr are counted against, by the
+// tracker and by the node's other per-address limits: IPv4 as is, IPv6 by
+// its /64.
+func AccountKey(addr netip.Addr) netip.Addr { return accountKey(addr) }

@@ -178,6 +178,10 @@ func (t *Tracker) PeerCap(numwant int) int {
 	return numwant
 }
 
+// Config is the tracker's configuration with its defaults filled in: the
+// limits it actually applies (the about page shows them).
+func (t *Tracker) Config() Config { return t.cfg }
+
 // SocketInterval is the WebSocket announce interval.
 func (t *Tracker) SocketInterval() time.Duration { return t.cfg.SocketInterval }
 

@@ -230,9 +230,9 @@ func (s *SocketServer) Close() {
 	s.wg.Wait()
 }
 
-// peerTTL is how long a peer stays in a swarm without announcing: two
+// PeerTTL is how long a peer stays in a swarm without announcing: two
 // announce intervals and a minute, as the HTTP side keeps its peers.
-func (s *SocketServer) peerTTL() time.Duration { return 2*s.admit.SocketInterval() + time.Minute }
+func (s *SocketServer) PeerTTL() time.Duration { return 2*s.admit.SocketInterval() + time.Minute }
 
 // Run expires peers that stopped announcing until ctx is done.
 func (s *SocketServer) Run(ctx context.Context) error {
@@ -249,7 +249,7 @@ func (s *SocketServer) Run(ctx context.Context) error {
 }
 
 func (s *SocketServer) expire() int {
-	return s.swarms.expire(s.now().Add(-s.peerTTL()).UnixNano())
+	return s.swarms.expire(s.now().Add(-s.PeerTTL()).UnixNano())
 }
 
 // Stats returns current counters.

@@ -445,7 +445,7 @@ func TestSocketPeersExpire(t *testing.T) {
 		t.Fatalf("expired %d fresh peers", n)
 	}
 	// Past the TTL for the idle one only: the active one announces late.
-	skew.Store(int64(h.srv.peerTTL() + time.Second))
+	skew.Store(int64(h.srv.PeerTTL() + time.Second))
 	active.expectReply(active.announce(wsHashA, wsID(0x42, 1), nil), wsHashA)
 	if n := h.srv.expire(); n != 1 {
 		t.Fatalf("expired %d peers, want the idle one", n)

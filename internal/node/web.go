@@ -1,0 +1,38 @@
+package node
+
+import (
+	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/web"
+)
+
+// webMounts builds the pages for people and mounts them on every path
+// they answer; the about page shows the limits the tracker applies.
+func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
+	tc := sw.tracker.Config()
+	pages, err := web.New(web.Config{
+		Videos: n.catalog,
+		URLs:   n.urls,
+		P2P:    n.P2PEnabled,
+		Privacy: web.Privacy{
+			MaxPeers:       tc.MaxPeers,
+			Rate:           tc.Rate,
+			Burst:          tc.Burst,
+			AlarmDistinct:  tc.AlarmDistinct,
+			AlarmWindow:    tc.AlarmWindow,
+			AlarmBlock:     tc.AlarmBlock,
+			SocketPeerTTL:  sw.socket.PeerTTL(),
+			SocketInterval: tc.SocketInterval,
+			PeerTTL:        tc.PeerTTL,
+			Scrape:         tc.Scrape,
+		},
+		Logger: n.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var mounts []edge.Mount
+	for _, p := range web.Mounts() {
+		mounts = append(mounts, edge.Mount{Path: p, Handler: pages.Handler})
+	}
+	return mounts, nil
+}

@@ -1,0 +1,337 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/origin"
+)
+
+// Paging of the home page.
+const (
+	perPage = 24
+	// maxPage bounds how far the home page scans the catalogue.
+	maxPage = 10000
+	// scanBatch is how many catalogue entries one read takes while
+	// looking for published videos.
+	scanBatch = 100
+)
+
+// errorPage is the data of the error template (404, 405, 500…).
+type errorPage struct {
+	Title   string
+	Message string
+}
+
+// videoCard is a video as the pages show it.
+type videoCard struct {
+	Name     string
+	Duration string // m:ss or h:mm:ss
+	Watch    string // the watch page's local path
+}
+
+func (w *Web) card(v origin.Video) videoCard {
+	return videoCard{Name: v.Name, Duration: formatDuration(v.Duration), Watch: w.cfg.URLs.Local(layout.WatchPath(v.ShortUUID))}
+}
+
+type homePage struct {
+	Videos       []videoCard
+	Page         int
+	Prev, Next   string // local paths of the neighbouring pages, if any
+	EmptyCatalog bool
+}
+
+func (w *Web) home(ctx *fasthttp.RequestCtx) {
+	page := 1
+	if s := ctx.QueryArgs().Peek("page"); len(s) > 0 {
+		n, err := strconv.Atoi(string(s))
+		if err != nil || n < 1 || n > maxPage {
+			w.render(ctx, http.StatusBadRequest, "error", framed, errorPage{
+				Title:   "No such page",
+				Message: "The page number must be a whole number from 1 to " + strconv.Itoa(maxPage) + ".",
+			})
+			return
+		}
+		page = n
+	}
+	videos, more, err := w.published(ctx, (page-1)*perPage, perPage)
+	if err != nil {
+		w.unavailable(ctx, "list videos", err)
+		return
+	}
+	if len(videos) == 0 && page > 1 {
+		w.render(ctx, http.StatusNotFound, "error", framed, errorPage{
+			Title:   "No such page",
+			Message: "There are fewer videos than that; the list starts on the first page.",
+		})
+		return
+	}
+	data := homePage{Page: page, EmptyCatalog: len(videos) == 0}
+	for _, v := range videos {
+		data.Videos = append(data.Videos, w.card(v))
+	}
+	if page > 1 {
+		data.Prev = w.pagePath(page - 1)
+	}
+	if more {
+		data.Next = w.pagePath(page + 1)
+	}
+	w.render(ctx, http.StatusOK, "home", framed, data)
+}
+
+func (w *Web) pagePath(page int) string {
+	if page == 1 {
+		return w.cfg.URLs.Local(layout.HomePath)
+	}
+	return w.cfg.URLs.Local(layout.HomePath) + "?page=" + strconv.Itoa(page)
+}
+
+// published returns up to count published videos after skipping skip of
+// them, newest (latest uploaded) first, and whether more follow. The
+// catalogue lists every video, so the ones being transcoded or that
+// failed are passed over here.
+func (w *Web) published(ctx *fasthttp.RequestCtx, skip, count int) ([]origin.Video, bool, error) {
+	var out []origin.Video
+	for start := 0; ; start += scanBatch {
+		batch, total, err := w.cfg.Videos.Videos(ctx, start, scanBatch)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, v := range batch {
+			switch {
+			case v.State != origin.StatePublished:
+			case skip > 0:
+				skip--
+			case len(out) == count:
+				return out, true, nil
+			default:
+				out = append(out, v)
+			}
+		}
+		if len(batch) == 0 || start+len(batch) >= total {
+			return out, false, nil
+		}
+	}
+}
+
+// playerData is the watch and embed pages' player element (see the
+// contract in the package's pages: the player bundle reads these).
+type playerData struct {
+	UUID           string
+	Master         string
+	SegmentsSHA256 string
+	Trackers       string // JSON array
+	Config         string
+	P2P            string // "1" or "0"
+	Built          bool   // dist/player.js is in the binary
+	Script         string // its URL
+}
+
+type torrentLink struct {
+	Label string
+	URL   string
+}
+
+type watchPage struct {
+	Video    videoCard
+	UUID     string
+	Player   playerData
+	Torrents []torrentLink
+	Embed    string // the embed's absolute URL, for other sites
+	Privacy  string // the about page's privacy section
+}
+
+type preparingPage struct {
+	Video    videoCard
+	Progress string // "42 %" while transcoding, else ""
+}
+
+// lookup finds the video a page is about; it answers the 404 (or 500)
+// itself and reports false when there is none to show.
+func (w *Web) lookup(ctx *fasthttp.RequestCtx, ref string) (origin.Video, bool) {
+	// Pages name videos by shortUUID or uuid: numeric ids would make the
+	// catalogue easy to walk.
+	if len(ref) != layout.ShortUUIDLen {
+		if _, err := layout.CanonicalUUID(ref); err != nil {
+			w.notFound(ctx)
+			return origin.Video{}, false
+		}
+	}
+	v, err := w.cfg.Videos.Video(ctx, ref)
+	switch {
+	case errors.Is(err, origin.ErrNotFound):
+		w.notFound(ctx)
+		return origin.Video{}, false
+	case err != nil:
+		w.unavailable(ctx, "look a video up", err)
+		return origin.Video{}, false
+	case v.State == origin.StateTranscodingFailed:
+		// Its reason is for the uploader (the API has it); viewers have
+		// nothing to watch.
+		w.notFound(ctx)
+		return origin.Video{}, false
+	}
+	return v, true
+}
+
+// watch is the watch page. A video not yet published gets a page saying
+// so, with status 200 as PeerTube's watch page has for any video it
+// knows (its 404 is for unknown and private videos).
+func (w *Web) watch(ctx *fasthttp.RequestCtx, ref string) {
+	v, ok := w.lookup(ctx, ref)
+	if !ok {
+		return
+	}
+	if v.State != origin.StatePublished {
+		w.preparing(ctx, v, framed)
+		return
+	}
+	u := w.cfg.URLs
+	data := watchPage{
+		Video:   w.card(v),
+		UUID:    v.UUID,
+		Player:  w.player(v, true),
+		Embed:   u.Embed(v.UUID),
+		Privacy: u.Local(layout.PrivacyPath()),
+	}
+	for _, r := range v.Renditions {
+		data.Torrents = append(data.Torrents, torrentLink{Label: strconv.Itoa(r.Height) + "p", URL: u.Torrent(r.TorrentName)})
+	}
+	w.render(ctx, http.StatusOK, "watch", framed, data)
+}
+
+func (w *Web) preparing(ctx *fasthttp.RequestCtx, v origin.Video, f frame) {
+	data := preparingPage{Video: w.card(v)}
+	if v.Transcoding {
+		data.Progress = strconv.Itoa(int(math.Floor(v.Progress*100))) + " %"
+	}
+	w.render(ctx, http.StatusOK, "preparing", f, data)
+}
+
+func (w *Web) player(v origin.Video, p2p bool) playerData {
+	u := w.cfg.URLs
+	trackers, _ := json.Marshal(w.trackers) // a []string always encodes
+	d := playerData{
+		UUID:           v.UUID,
+		Master:         u.MasterPlaylist(v.UUID),
+		SegmentsSHA256: u.SegmentsSHA256(v.UUID),
+		Trackers:       string(trackers),
+		Config:         u.Local(layout.ConfigPath),
+		P2P:            "1",
+		Built:          w.assets.has(playerScript),
+		Script:         w.assetURL(playerScript),
+	}
+	if !p2p {
+		d.P2P = "0"
+	}
+	return d
+}
+
+// peerTubeWatch sends browsers from PeerTube's watch URL to the watch
+// page, keeping the query (PeerTube's ?start= and friends).
+//
+// Federation hook: ActivityPub asks this same URL for the video object
+// with Accept: application/activity+json (or ld+json with the
+// ActivityStreams profile). When federation/activitypub exists, it
+// answers those requests here, before the redirect; until then they get
+// the redirect like a browser.
+func (w *Web) peerTubeWatch(ctx *fasthttp.RequestCtx, ref string) {
+	v, ok := w.lookup(ctx, ref)
+	if !ok {
+		return
+	}
+	target := w.cfg.URLs.Local(layout.WatchPath(v.ShortUUID))
+	if q := ctx.URI().QueryString(); len(q) > 0 {
+		target += "?" + string(q)
+	}
+	// A path, not fasthttp's Redirect: that would build an absolute URL
+	// from the request's Host header, which the client chose.
+	ctx.Response.Header.Set(fasthttp.HeaderLocation, target)
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
+	ctx.SetStatusCode(http.StatusFound)
+}
+
+type embedPage struct {
+	Video   videoCard
+	Player  playerData
+	Watch   string // the watch page's absolute URL
+	Privacy string // the about page's privacy section, absolute
+}
+
+// embed is the bare player other sites put in an iframe; ?p2p=0 (or
+// false), as PeerTube's embeds take it, turns sharing off.
+func (w *Web) embed(ctx *fasthttp.RequestCtx, ref string) {
+	v, ok := w.lookup(ctx, ref)
+	if !ok {
+		return
+	}
+	if v.State != origin.StatePublished {
+		w.preparing(ctx, v, embedded)
+		return
+	}
+	p2p := true
+	switch string(ctx.QueryArgs().Peek("p2p")) {
+	case "0", "false":
+		p2p = false
+	}
+	w.render(ctx, http.StatusOK, "embed", embedded, embedPage{
+		Video:   w.card(v),
+		Player:  w.player(v, p2p),
+		Watch:   w.cfg.URLs.Watch(v.ShortUUID),
+		Privacy: w.cfg.URLs.Base() + layout.PrivacyPath(),
+	})
+}
+
+type contactPage struct {
+	Endpoint string
+	Script   string
+}
+
+func (w *Web) contact(ctx *fasthttp.RequestCtx) {
+	w.render(ctx, http.StatusOK, "contact", framed, contactPage{
+		Endpoint: w.cfg.URLs.Local(layout.ContactAPIPath),
+		Script:   w.assetURL("contact.js"),
+	})
+}
+
+func (w *Web) notFound(ctx *fasthttp.RequestCtx) {
+	w.render(ctx, http.StatusNotFound, "error", framed, errorPage{
+		Title:   "Not found",
+		Message: "There is nothing at this address: the video may have been removed, or the link is mistyped.",
+	})
+}
+
+// unavailable answers 500 when the catalogue fails; the error goes to the
+// log only.
+func (w *Web) unavailable(ctx *fasthttp.RequestCtx, what string, err error) {
+	w.logger.Error("web: "+what, "err", err)
+	w.render(ctx, http.StatusInternalServerError, "error", framed, errorPage{
+		Title:   "Something went wrong",
+		Message: "The node could not read its list of videos. Please try again in a moment.",
+	})
+}
+
+// formatDuration writes seconds as m:ss, or h:mm:ss from an hour on.
+func formatDuration(seconds float64) string {
+	if seconds < 0 || math.IsNaN(seconds) || math.IsInf(seconds, 0) {
+		seconds = 0
+	}
+	s := int64(math.Round(min(seconds, 1e12)))
+	h, m, sec := s/3600, s/60%60, s%60
+	two := func(n int64) string {
+		if n < 10 {
+			return "0" + strconv.FormatInt(n, 10)
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	if h > 0 {
+		return strconv.FormatInt(h, 10) + ":" + two(m) + ":" + two(sec)
+	}
+	return strconv.FormatInt(m, 10) + ":" + two(sec)
+}
