@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -311,8 +312,11 @@ func (n *testNode) publishVideo(t *testing.T, clip testmedia.Clip) apiVideo {
 }
 
 // watchURL is the video's watch page.
-func (n *testNode) watchURL(v apiVideo) string {
-	return playerPage(n, v, "1")
+func (n *testNode) watchURL(v apiVideo) string { return n.base + "/w/" + v.ShortUUID }
+
+// embedURL is the video's player for other sites; query may be "".
+func (n *testNode) embedURL(v apiVideo, query string) string {
+	return n.base + "/videos/embed/" + v.UUID + query
 }
 
 // waitPlaying waits until the video's time passes at.
@@ -327,28 +331,113 @@ func (b *browser) waitEnded(page string, timeout time.Duration) {
 	b.wait(page, "the end of the video", `document.querySelector('#player video').ended`, timeout)
 }
 
-// TestPlayerViewerSwitchOffPlaysOverHTTP: a viewer who turned P2P off
-// (localStorage, before the page loads) gets the video over plain HTTP:
-// it plays, nothing comes from peers, no peer connects.
-func TestPlayerViewerSwitchOffPlaysOverHTTP(t *testing.T) {
+// TestPlayerViewerSwitch: a viewer who turned P2P off (localStorage,
+// before the page loads) gets the video over plain HTTP: it plays, nothing
+// comes from peers, no peer connects, no privacy reminder. Turning the
+// switch on rebuilds the player with P2P where it was, still playing, and
+// shows the reminder; dismissing it hides it for good and leaves the
+// keyboard focus on the switch.
+func TestPlayerViewerSwitch(t *testing.T) {
 	t.Parallel()
 	requirePlayer(t)
 	n := startNode(t, Config{})
 	v := n.publishVideo(t, playerClip)
 	b := startBrowser(t)
 	b.open("viewer", n.watchURL(v), pageOptions{storage: map[string]string{"peeredge-p2p": "0"}})
-	b.wait("viewer", "the player's mode", `document.getElementById('p2p-stats').dataset.mode !== ''`, 15*time.Second)
-	var checked bool
-	b.eval("viewer", `document.getElementById('p2p-switch').checked`, &checked)
-	b.play("viewer", 2)
-	b.waitPlaying("viewer", 6, 30*time.Second)
+	b.play("viewer", 1)
+	b.waitPlaying("viewer", 3, 30*time.Second)
+	var ui struct {
+		Checked, Disabled, Reminder bool
+	}
+	const uiExpr = `(() => ({
+  checked: document.getElementById('p2p-switch').checked,
+  disabled: document.getElementById('p2p-switch').disabled,
+  reminder: !document.getElementById('privacy-reminder').hidden
+}))()`
+	b.eval("viewer", uiExpr, &ui)
 	st := b.stats("viewer")
-	if st.Mode != "http" || st.P2PBytes != 0 || st.Peers != 0 || st.HTTPBytes == 0 || checked {
-		t.Errorf("viewer with P2P off: %+v, switch checked %v; want mode http, bytes over HTTP only, no peers, switch unchecked", st, checked)
+	if st.Mode != "http" || st.P2PBytes != 0 || st.Peers != 0 || st.HTTPBytes == 0 || ui.Checked || ui.Disabled || ui.Reminder {
+		t.Errorf("viewer with P2P off: %+v, switch and reminder %+v; want mode http, bytes over HTTP only, no peers, the switch off but usable, no reminder", st, ui)
+	}
+
+	at := st.Time
+	b.eval("viewer", `(() => { document.getElementById('p2p-switch').click(); return true })()`, nil)
+	b.wait("viewer", "P2P after the switch", `document.getElementById('p2p-stats').dataset.mode === 'p2p'`, 10*time.Second)
+	b.waitPlaying("viewer", at+1, 20*time.Second)
+	var stored string
+	b.eval("viewer", `localStorage.getItem('peeredge-p2p')`, &stored)
+	b.eval("viewer", uiExpr, &ui)
+	if st := b.stats("viewer"); st.Mode != "p2p" || stored != "1" || !ui.Checked || !ui.Reminder {
+		t.Errorf("after turning P2P on at %.1fs: %+v, stored %q, switch and reminder %+v; want P2P, \"1\" stored, the reminder shown", at, st, stored, ui)
+	}
+
+	var after struct {
+		Hidden  bool
+		Stored  string
+		Focused string
+	}
+	b.eval("viewer", `(() => {
+  document.getElementById('privacy-dismiss').click()
+  return {
+    hidden: document.getElementById('privacy-reminder').hidden,
+    stored: localStorage.getItem('peeredge-privacy-reminder-dismissed'),
+    focused: document.activeElement && document.activeElement.id
+  }
+})()`, &after)
+	if !after.Hidden || after.Stored != "1" || after.Focused != "p2p-switch" {
+		t.Errorf("after dismissing the reminder: %+v; want it hidden, remembered, focus on the switch", after)
 	}
 	if errs := b.pageErrors("viewer"); len(errs) > 0 {
 		t.Errorf("page errors: %q", errs)
 	}
+}
+
+// TestPlayerEmbedAndScreenshots: the embed page opened with ?p2p=0 (as
+// PeerTube's embeds take it) plays over plain HTTP; screenshots of the
+// watch and embed pages, playing, at desktop and phone sizes go to the
+// test's artifact directory.
+func TestPlayerEmbedAndScreenshots(t *testing.T) {
+	t.Parallel()
+	requirePlayer(t)
+	n := startNode(t, Config{})
+	v := n.publishVideo(t, playerClip)
+	b := startBrowser(t)
+
+	b.open("embed", n.embedURL(v, "?p2p=0"), pageOptions{})
+	b.play("embed", 1)
+	b.waitPlaying("embed", 3, 30*time.Second)
+	if st := b.stats("embed"); st.Mode != "http" || st.P2PBytes != 0 || st.Peers != 0 || st.HTTPBytes == 0 {
+		t.Errorf("embed with ?p2p=0: %+v; want mode http, everything over HTTP, no peers", st)
+	}
+	if errs := b.pageErrors("embed"); len(errs) > 0 {
+		t.Errorf("embed: page errors: %q", errs)
+	}
+
+	dir := t.ArtifactDir()
+	shots := []struct {
+		name, url string
+		phone     bool
+	}{
+		{"watch-desktop", n.watchURL(v), false},
+		{"watch-phone", n.watchURL(v), true},
+		{"embed-desktop", n.embedURL(v, ""), false},
+		{"embed-phone", n.embedURL(v, ""), true},
+	}
+	for _, s := range shots {
+		b.open(s.name, s.url, pageOptions{phone: s.phone})
+		b.play(s.name, 1)
+		b.waitPlaying(s.name, 2, 30*time.Second)
+		// A still frame for the picture: paused, the live figures shown.
+		b.eval(s.name, `(() => { document.querySelector('#player video').pause(); return true })()`, nil)
+		b.wait(s.name, "the figures", `+document.getElementById('p2p-stats').dataset.httpBytes > 0`, 5*time.Second)
+		path := filepath.Join(dir, s.name+".png")
+		b.must("screenshot", s.name, map[string]any{"path": path}, 20*time.Second)
+		if fi, err := os.Stat(path); err != nil || fi.Size() < 10_000 {
+			t.Errorf("screenshot %s: %v (%v bytes)", path, err, fi)
+		}
+		b.must("close", s.name, nil, 10*time.Second)
+	}
+	t.Logf("screenshots in %s: watch and embed pages, playing with P2P on, at 1280×800 and 390×844", dir)
 }
 
 // corruptPeer is an init script that makes a page a bad peer, from

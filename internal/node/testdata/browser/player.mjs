@@ -8,7 +8,7 @@
 //              the page's own (localStorage, tuning, a corrupting peer)
 //   eval       {expr}: the value of a JS expression in the page (awaited)
 //   wait       {expr, timeout}: waits until expr is truthy, returns it
-//   screenshot {path}
+//   screenshot {path}: the whole page
 //   log        the page's console lines and uncaught errors so far
 //   close      closes the page's context
 // Usage: node player.mjs (ends on end of input)
@@ -50,12 +50,20 @@ const ops = {
   async eval ({ page, expr }) {
     return get(page).page.evaluate(expr)
   },
+  // Polls with evaluate: waitForFunction's string predicates are eval'd
+  // in the page, which the node's Content-Security-Policy forbids.
   async wait ({ page, expr, timeout }) {
-    const handle = await get(page).page.waitForFunction(expr, null, { timeout: timeout || 30000, polling: 100 })
-    return handle.jsonValue()
+    const p = get(page).page
+    const deadline = Date.now() + (timeout || 30000)
+    for (;;) {
+      const v = await p.evaluate(expr)
+      if (v) return v
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms`)
+      await p.waitForTimeout(100)
+    }
   },
   async screenshot ({ page, path }) {
-    await get(page).page.screenshot({ path })
+    await get(page).page.screenshot({ path, fullPage: true })
     return null
   },
   async log ({ page }) {
