@@ -172,20 +172,21 @@ func (b *browser) console(page string) string {
 	return page + " console:\n  " + strings.Join(lines, "\n  ")
 }
 
-// pageErrors are the uncaught errors a page had: none is the rule, as a
-// viewer sees nothing go wrong.
-func (b *browser) pageErrors(page string) []string {
+// noPageErrors fails the test for each uncaught error the pages had:
+// none is the rule, as a viewer sees nothing go wrong.
+func (b *browser) noPageErrors(pages ...string) {
 	b.t.Helper()
-	var lines, errs []string
-	if err := json.Unmarshal(b.must("log", page, nil, 5*time.Second), &lines); err != nil {
-		b.t.Fatal(err)
-	}
-	for _, l := range lines {
-		if strings.HasPrefix(l, "pageerror:") {
-			errs = append(errs, l)
+	for _, page := range pages {
+		var lines []string
+		if err := json.Unmarshal(b.must("log", page, nil, 5*time.Second), &lines); err != nil {
+			b.t.Fatal(err)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(l, "pageerror:") {
+				b.t.Errorf("%s: %s", page, l)
+			}
 		}
 	}
-	return errs
 }
 
 type pageOptions struct {
@@ -193,6 +194,7 @@ type pageOptions struct {
 	core    map[string]any    // window.peeredgePlayerOptions.core
 	init    string            // more script run before the page's own
 	phone   bool              // 390×844, mobile, touch (else 1280×800)
+	noWS    bool              // every WebSocket closed as it opens (a tracker that is down)
 }
 
 // open loads url in a new context as a new viewer.
@@ -215,6 +217,7 @@ func (b *browser) open(page, url string, o pageOptions) {
 		args["viewport"] = map[string]int{"width": 390, "height": 844}
 		args["isMobile"], args["hasTouch"] = true, true
 	}
+	args["closeSockets"] = o.noWS
 	b.must("open", page, args, 30*time.Second)
 }
 
@@ -311,6 +314,16 @@ func (n *testNode) publishVideo(t *testing.T, clip testmedia.Clip) apiVideo {
 	return v
 }
 
+// startPlayerTest starts a player test (in parallel with the others) on
+// a node of its own with playerClip published.
+func startPlayerTest(t *testing.T) (*testNode, apiVideo) {
+	t.Helper()
+	t.Parallel()
+	requirePlayer(t)
+	n := startNode(t, Config{})
+	return n, n.publishVideo(t, playerClip)
+}
+
 // watchURL is the video's watch page.
 func (n *testNode) watchURL(v apiVideo) string { return n.base + "/w/" + v.ShortUUID }
 
@@ -338,10 +351,7 @@ func (b *browser) waitEnded(page string, timeout time.Duration) {
 // shows the reminder; dismissing it hides it for good and leaves the
 // keyboard focus on the switch.
 func TestPlayerViewerSwitch(t *testing.T) {
-	t.Parallel()
-	requirePlayer(t)
-	n := startNode(t, Config{})
-	v := n.publishVideo(t, playerClip)
+	n, v := startPlayerTest(t)
 	b := startBrowser(t)
 	b.open("viewer", n.watchURL(v), pageOptions{storage: map[string]string{"peeredge-p2p": "0"}})
 	b.play("viewer", 1)
@@ -387,9 +397,7 @@ func TestPlayerViewerSwitch(t *testing.T) {
 	if !after.Hidden || after.Stored != "1" || after.Focused != "p2p-switch" {
 		t.Errorf("after dismissing the reminder: %+v; want it hidden, remembered, focus on the switch", after)
 	}
-	if errs := b.pageErrors("viewer"); len(errs) > 0 {
-		t.Errorf("page errors: %q", errs)
-	}
+	b.noPageErrors("viewer")
 }
 
 // TestPlayerEmbedAndScreenshots: the embed page opened with ?p2p=0 (as
@@ -397,10 +405,7 @@ func TestPlayerViewerSwitch(t *testing.T) {
 // watch and embed pages, playing, at desktop and phone sizes go to the
 // test's artifact directory.
 func TestPlayerEmbedAndScreenshots(t *testing.T) {
-	t.Parallel()
-	requirePlayer(t)
-	n := startNode(t, Config{})
-	v := n.publishVideo(t, playerClip)
+	n, v := startPlayerTest(t)
 	b := startBrowser(t)
 
 	b.open("embed", n.embedURL(v, "?p2p=0"), pageOptions{})
@@ -409,9 +414,7 @@ func TestPlayerEmbedAndScreenshots(t *testing.T) {
 	if st := b.stats("embed"); st.Mode != "http" || st.P2PBytes != 0 || st.Peers != 0 || st.HTTPBytes == 0 {
 		t.Errorf("embed with ?p2p=0: %+v; want mode http, everything over HTTP, no peers", st)
 	}
-	if errs := b.pageErrors("embed"); len(errs) > 0 {
-		t.Errorf("embed: page errors: %q", errs)
-	}
+	b.noPageErrors("embed")
 
 	dir := t.ArtifactDir()
 	shots := []struct {
@@ -479,10 +482,7 @@ var preferPeers = map[string]any{"httpDownloadInitialTimeoutMs": 8000}
 // by the JS SHA-256), and the node's tracker counted the swarm and
 // refused nothing.
 func TestPlayerPeersShareSegments(t *testing.T) {
-	t.Parallel()
-	requirePlayer(t)
-	n := startNode(t, Config{})
-	v := n.publishVideo(t, playerClip)
+	n, v := startPlayerTest(t)
 	before := n.adminStats(t)
 	b := startBrowser(t)
 
@@ -525,21 +525,14 @@ func TestPlayerPeersShareSegments(t *testing.T) {
 	if during.WebSocket.Refused != 0 || during.HTTP.Refused != 0 {
 		t.Errorf("tracker refused %d WebSocket and %d HTTP requests; want none (the players' info hashes are known)", during.WebSocket.Refused, during.HTTP.Refused)
 	}
-	for _, p := range []string{"first", "second"} {
-		if errs := b.pageErrors(p); len(errs) > 0 {
-			t.Errorf("%s: page errors: %q", p, errs)
-		}
-	}
+	b.noPageErrors("first", "second")
 }
 
 // TestPlayerRejectsCorruptPeer: the first viewer's browser corrupts every
 // segment it uploads; the second viewer's hash check refuses them, and
 // the second viewer still plays the whole video (over HTTP).
 func TestPlayerRejectsCorruptPeer(t *testing.T) {
-	t.Parallel()
-	requirePlayer(t)
-	n := startNode(t, Config{})
-	v := n.publishVideo(t, playerClip)
+	n, v := startPlayerTest(t)
 	b := startBrowser(t)
 
 	b.open("bad", n.watchURL(v), pageOptions{init: corruptPeer})
@@ -562,18 +555,13 @@ func TestPlayerRejectsCorruptPeer(t *testing.T) {
 	if st.SHA256 != "subtle" {
 		t.Errorf("viewer hashed with %q; want WebCrypto (a secure context)", st.SHA256)
 	}
-	if errs := b.pageErrors("viewer"); len(errs) > 0 {
-		t.Errorf("page errors: %q", errs)
-	}
+	b.noPageErrors("viewer")
 }
 
 // TestPlayerAdminSwitchOff: with the node's P2P switch off, two viewers
 // both stream plainly and never meet.
 func TestPlayerAdminSwitchOff(t *testing.T) {
-	t.Parallel()
-	requirePlayer(t)
-	n := startNode(t, Config{})
-	v := n.publishVideo(t, playerClip)
+	n, v := startPlayerTest(t)
 	if code, body := n.setP2P(t, n.token, `{"enabled":false}`); code != 200 && code != 204 {
 		t.Fatalf("PUT /api/v1/admin/p2p: %d %s", code, body)
 	}
@@ -590,9 +578,30 @@ func TestPlayerAdminSwitchOff(t *testing.T) {
 		if st.Mode != "http" || st.Peers != 0 || st.P2PBytes != 0 || st.HTTPBytes == 0 || !disabled {
 			t.Errorf("%s with the node's P2P off: %+v, switch disabled %v; want mode http, no peers, all over HTTP, the switch disabled", p, st, disabled)
 		}
-		if errs := b.pageErrors(p); len(errs) > 0 {
-			t.Errorf("%s: page errors: %q", p, errs)
-		}
+		b.noPageErrors(p)
+	}
+}
+
+// TestPlayerTrackerDown: when the tracker cannot be reached (every
+// WebSocket the page opens is closed at once), the viewer still gets the
+// whole video over HTTP, with no error.
+func TestPlayerTrackerDown(t *testing.T) {
+	n, v := startPlayerTest(t)
+	before := n.adminStats(t)
+	b := startBrowser(t)
+	b.open("viewer", n.watchURL(v), pageOptions{noWS: true})
+	b.play("viewer", 4)
+	b.waitEnded("viewer", 40*time.Second)
+	if st := b.stats("viewer"); st.Mode != "p2p" || st.Peers != 0 || st.P2PBytes != 0 || st.HTTPBytes == 0 {
+		t.Errorf("viewer without a tracker: %+v; want P2P on, everything over HTTP, no peers", st)
+	}
+	b.noPageErrors("viewer")
+	// The player did try the tracker (and kept trying, quietly).
+	if log := b.console("viewer"); !strings.Contains(log, "test: closed WebSocket ws://"+strings.TrimPrefix(n.base, "http://")+"/tracker/socket") {
+		t.Errorf("the player never tried the tracker:\n%s", log)
+	}
+	if after := n.adminStats(t); after.WebSocket.Swarms != before.WebSocket.Swarms {
+		t.Errorf("tracker before %+v, after %+v: the viewer reached it", before.WebSocket, after.WebSocket)
 	}
 }
 

@@ -52,6 +52,9 @@ export function coreConfig ({ swarmId, trackers, stunServers, validate }) {
     swarmId,
     announceTrackers: trackers,
     rtcConfig: { iceServers: stunServers.map(urls => ({ urls })) },
+    // Only peers' segments are checked: over HTTP they come from the node
+    // that wrote the hashes (checking them would cost CPU and prove
+    // nothing until mirrors serve segments too).
     validateP2PSegment: validate
   }
 }

@@ -3,9 +3,11 @@
 // viewer), commands as JSON lines on stdin, one JSON line of answer each
 // on stdout: {"seq": N, "value": ...} or {"seq": N, "error": "..."}.
 // Commands ({"seq", "op", "page", ...}):
-//   open       {url, viewport:{width,height}, isMobile, hasTouch, init}
-//              new context and page; init is a script run before any of
-//              the page's own (localStorage, tuning, a corrupting peer)
+//   open       {url, viewport:{width,height}, isMobile, hasTouch, init,
+//              closeSockets}: new context and page; init is a script run
+//              before any of the page's own (localStorage, tuning, a
+//              corrupting peer); closeSockets: every WebSocket the page
+//              opens is closed at once, as by a tracker that is down
 //   eval       {expr}: the value of a JS expression in the page (awaited)
 //   wait       {expr, timeout}: waits until expr is truthy, returns it
 //   screenshot {path}: the whole page
@@ -32,15 +34,21 @@ const browser = await chromium.launch({
 const pages = new Map()
 
 const ops = {
-  async open ({ page: name, url, viewport, isMobile, hasTouch, init }) {
+  async open ({ page: name, url, viewport, isMobile, hasTouch, init, closeSockets }) {
     const context = await browser.newContext({
       viewport: viewport || { width: 1280, height: 800 },
       isMobile: Boolean(isMobile),
       hasTouch: Boolean(hasTouch)
     })
     if (init) await context.addInitScript(init)
-    const page = await context.newPage()
     const log = []
+    if (closeSockets) {
+      await context.routeWebSocket(/.*/, ws => {
+        log.push(`test: closed WebSocket ${ws.url()}`)
+        ws.close({ code: 1011, reason: 'down' })
+      })
+    }
+    const page = await context.newPage()
     page.on('console', m => log.push(`${m.type()}: ${m.text()}`))
     page.on('pageerror', e => log.push(`pageerror: ${e.message}`))
     pages.set(name, { context, page, log })
