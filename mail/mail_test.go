@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"mime"
 	"mime/quotedprintable"
-	"net"
 	netmail "net/mail"
 	"path/filepath"
 	"strings"
@@ -196,14 +195,8 @@ func decodeBody(t *testing.T, m *netmail.Message) string {
 
 func TestMailServerDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
 	gaveUp := make(logLines, 10)
-	catalog, m, marked := mailEnv(t, "smtp://"+addr+"?starttls=none", gaveUp)
+	catalog, m, marked := mailEnv(t, "smtp://"+smtptest.DownAddr(t)+"?starttls=none", gaveUp)
 	stored, err := catalog.AddContact(context.Background(), origin.ContactMessage{FromEmail: "a@b", FromName: "A", Subject: "s", Body: "body"})
 	if err != nil {
 		t.Fatal(err)

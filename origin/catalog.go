@@ -1,5 +1,11 @@
 // Package origin keeps the node's own state: the video catalogue and job
-// queue (badger), the media layout on disk, upload intake and the admin token.
+// queue (badger), the media layout on disk, upload intake, the admin token
+// and the contact form's messages.
+//
+// A contact message is kept with the address it was sent from (the
+// administrator needs it against abuse) until the administrator deletes
+// the message: nothing expires it, and the address is shown only to the
+// administrator.
 package origin
 
 import (

@@ -2,8 +2,8 @@
 # Runs every check and test of peeredge (vet, staticcheck, a non-Linux
 # build of the packages with Linux-only files, the tests under the race
 # detector), installing what they drive first when missing: ffmpeg, aria2,
-# qbittorrent-nox, opentracker, Chromium and node (Debian), and the browser
-# test's npm packages.
+# qbittorrent-nox, opentracker, Chromium, node and aiosmtpd (Debian), and
+# the browser test's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh

@@ -184,12 +184,8 @@ func (w *Web) lookup(ctx *fasthttp.RequestCtx, ref string) (origin.Video, bool) 
 // so, with status 200 as PeerTube's watch page has for any video it
 // knows (its 404 is for unknown and private videos).
 func (w *Web) watch(ctx *fasthttp.RequestCtx, ref string) {
-	v, ok := w.lookup(ctx, ref)
+	v, ok := w.playable(ctx, ref, framed)
 	if !ok {
-		return
-	}
-	if v.State != origin.StatePublished {
-		w.preparing(ctx, v, framed)
 		return
 	}
 	u := w.cfg.URLs
@@ -204,6 +200,17 @@ func (w *Web) watch(ctx *fasthttp.RequestCtx, ref string) {
 		data.Torrents = append(data.Torrents, torrentLink{Label: strconv.Itoa(r.Height) + "p", URL: u.Torrent(r.TorrentName)})
 	}
 	w.render(ctx, http.StatusOK, "watch", framed, data)
+}
+
+// playable finds a published video for a player; for one not published
+// yet it answers the page saying so, and for none the 404.
+func (w *Web) playable(ctx *fasthttp.RequestCtx, ref string, f frame) (origin.Video, bool) {
+	v, ok := w.lookup(ctx, ref)
+	if ok && v.State != origin.StatePublished {
+		w.preparing(ctx, v, f)
+		return origin.Video{}, false
+	}
+	return v, ok
 }
 
 func (w *Web) preparing(ctx *fasthttp.RequestCtx, v origin.Video, f frame) {
@@ -267,12 +274,8 @@ type embedPage struct {
 // embed is the bare player other sites put in an iframe; ?p2p=0 (or
 // false), as PeerTube's embeds take it, turns sharing off.
 func (w *Web) embed(ctx *fasthttp.RequestCtx, ref string) {
-	v, ok := w.lookup(ctx, ref)
+	v, ok := w.playable(ctx, ref, embedded)
 	if !ok {
-		return
-	}
-	if v.State != origin.StatePublished {
-		w.preparing(ctx, v, embedded)
 		return
 	}
 	p2p := true

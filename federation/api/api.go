@@ -59,8 +59,8 @@ type Config struct {
 	// Contacts keeps the contact form's messages; without it the contact
 	// endpoints answer 404. ContactMail, when set, mails each stored one.
 	// ContactLimit is the messages one client may send (zero:
-	// DefaultContactLimit); ClientAddrs tells clients behind trusted
-	// proxies (nil: the connection's address).
+	// DefaultContactCount per DefaultContactWindow); ClientAddrs tells
+	// clients behind trusted proxies (nil: the connection's address).
 	Contacts     Contacts
 	ContactMail  ContactMail
 	ContactLimit RateLimit
@@ -87,7 +87,7 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.ContactLimit.Count <= 0 || cfg.ContactLimit.Window <= 0 {
-		cfg.ContactLimit = DefaultContactLimit
+		cfg.ContactLimit = RateLimit{Count: DefaultContactCount, Window: DefaultContactWindow}
 	}
 	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit)}
 }

@@ -1,7 +1,9 @@
 // Package api serves the node's whole REST API under /api/, in PeerTube's
 // shapes, on the node's one HTTP stack (fasthttp): the videos' read side,
-// PeerTube's legacy upload, the server config players read, and the admin
-// calls (P2P switch, tracker and seeder counters). The edge mounts Handler
+// PeerTube's legacy upload, the server config players read, the contact
+// form (POST /api/v1/server/contact: its rules, in contact_form.go, and
+// its per-client limit), and the admin calls (P2P switch, tracker and
+// seeder counters, contact messages). The edge mounts Handler
 // at layout.APIPrefix; the API reads the catalogue and takes uploads, and
 // is never on the media path.
 //
@@ -16,8 +18,9 @@
 //     same caching rule.
 //
 // It consumes small interfaces it declares (Videos, Uploads, Tokens,
-// P2PSwitch, SwarmStats), which internal/node fills with the real
-// catalogue, intake, switch and swarm. The intake knows files and the
+// P2PSwitch, SwarmStats, Contacts, ContactMail, ClientAddrs), which
+// internal/node fills with the real catalogue, intake, switch, swarm,
+// mailer and tracker. The intake knows files and the
 // catalogue; the multipart form and the HTTP statuses are this package's:
 // it maps the intake's typed errors (origin.ErrUpload…) to 400, 413, 415
 // or 500.

@@ -13,9 +13,12 @@ type RateLimit struct {
 	Window time.Duration
 }
 
-// DefaultContactLimit is the contact form's limit: a person writes one
-// message, maybe corrects it; nobody needs more.
-var DefaultContactLimit = RateLimit{Count: 3, Window: 10 * time.Minute}
+// The contact form's default limit (Config.ContactLimit): a person writes
+// one message, maybe corrects it; nobody needs more.
+const (
+	DefaultContactCount  = 3
+	DefaultContactWindow = 10 * time.Minute
+)
 
 // maxLimitedClients bounds the limiter's table: 4096 clients of a few
 // dozen bytes each. A flood from more addresses than that evicts the

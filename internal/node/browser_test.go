@@ -49,6 +49,25 @@ func requireBrowser(t *testing.T) {
 	t.Skipf("browser test needs %v", missing)
 }
 
+// runBrowser runs one of browserDir's scripts under node, bounded by
+// timeout, and decodes the JSON it prints into v.
+func runBrowser(t *testing.T, timeout time.Duration, v any, script string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
+	cmd.Dir = browserDir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("browser run of %s: %v\n%s\n%s", script, err, out, stderr.Bytes())
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), v); err != nil {
+		t.Fatalf("browser output of %s %q: %v", script, out, err)
+	}
+}
+
 // browserResult is what download.mjs prints.
 type browserResult struct {
 	SHA256   string   `json:"sha256"`
@@ -91,20 +110,8 @@ func TestBrowserDownloadsFromNodeSeeder(t *testing.T) {
 	defer page.Close()
 	before := n.adminStats(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "download.mjs", page.URL+"/", "60000")
-	cmd.Dir = browserDir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browser run: %v\n%s\n%s", err, out, stderr.Bytes())
-	}
 	var res browserResult
-	if err := json.Unmarshal(bytes.TrimSpace(out), &res); err != nil {
-		t.Fatalf("browser output %q: %v", out, err)
-	}
+	runBrowser(t, 90*time.Second, &res, "download.mjs", page.URL+"/", "60000")
 	if res.Error != "" {
 		t.Fatalf("browser: %s; progress %v; node %+v\nconsole: %q", res.Error, res.Progress, n.adminStats(t).WebSocket, res.Logs)
 	}

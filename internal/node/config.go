@@ -62,7 +62,7 @@ type Config struct {
 	// SMTPURL and AdminEmail, set together, mail each contact message to
 	// the admin (see mail.ParseURL for the URL's forms); unset, messages
 	// are only stored. ContactLimit is the contact messages one client
-	// may send (zero: api.DefaultContactLimit).
+	// may send (zero: api.DefaultContactCount per api.DefaultContactWindow).
 	SMTPURL      string
 	AdminEmail   string
 	ContactLimit api.RateLimit

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	netmail "net/mail"
 	"net/netip"
@@ -47,30 +46,6 @@ func (n *testNode) contact(t *testing.T, client string, fields map[string]any) (
 	}
 	return n.request(t, http.MethodPost, "/api/v1/server/contact", "", bytes.NewReader(body),
 		map[string]string{"Content-Type": "application/json", "X-Forwarded-For": client})
-}
-
-func (n *testNode) request(t *testing.T, method, path, token string, body io.Reader, header map[string]string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, n.base+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
 }
 
 // contactList is the admin's list.
@@ -247,13 +222,7 @@ func TestContactMailed(t *testing.T) {
 // stores the message and answers 204 at once.
 func TestContactSMTPDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := ln.Addr().String()
-	ln.Close()
-	n := startContactNode(t, Config{SMTPURL: "smtp://" + down + "?starttls=none", AdminEmail: "admin@example.org"})
+	n := startContactNode(t, Config{SMTPURL: "smtp://" + smtptest.DownAddr(t) + "?starttls=none", AdminEmail: "admin@example.org"})
 	start := time.Now()
 	resp, b := n.contact(t, "198.51.100.30", validForm())
 	if resp.StatusCode != http.StatusNoContent {

@@ -137,20 +137,32 @@ func multipartBody(t *testing.T, fields map[string]string, file string) (*bytes.
 
 func (n *testNode) upload(t *testing.T, token string, body io.Reader, contentType string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, n.base+"/api/v1/videos/upload", body)
+	return n.request(t, http.MethodPost, "/api/v1/videos/upload", token, body, map[string]string{"Content-Type": contentType})
+}
+
+// request sends a request to the node and returns the answer with its
+// body read.
+func (n *testNode) request(t *testing.T, method, path, token string, body io.Reader, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, n.base+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", contentType)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("upload: %v", err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return resp, b
 }
 

@@ -1,11 +1,8 @@
 package node
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"slices"
 	"testing"
@@ -76,7 +73,9 @@ func TestBrowserPages(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("upload: %s %s", resp.Status, b)
 	}
-	var up struct{ Video struct{ UUID, ShortUUID string } }
+	var up struct {
+		Video struct{ UUID, ShortUUID string }
+	}
 	if err := json.Unmarshal(b, &up); err != nil {
 		t.Fatal(err)
 	}
@@ -84,20 +83,8 @@ func TestBrowserPages(t *testing.T) {
 
 	message := map[string]string{"fromEmail": "someone@example.org", "fromName": "Zoë <script>", "subject": "From the browser test " + up.Video.ShortUUID, "body": "Hello 😀, this is a test."}
 	args, _ := json.Marshal(map[string]any{"base": n.base, "artifacts": t.ArtifactDir(), "video": name, "message": message})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "pages.mjs", string(args))
-	cmd.Dir = browserDir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browser run: %v\n%s\n%s", err, out, stderr.Bytes())
-	}
 	var r pagesResult
-	if err := json.Unmarshal(bytes.TrimSpace(out), &r); err != nil {
-		t.Fatalf("browser output %q: %v", out, err)
-	}
+	runBrowser(t, 3*time.Minute, &r, "pages.mjs", string(args))
 	if r.Error != "" {
 		t.Fatalf("browser: %s\nconsole: %q", r.Error, r.Logs)
 	}

@@ -55,6 +55,17 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
+// DownAddr is a loopback address where no server listens (a port that
+// was free a moment ago): an SMTP server that is down.
+func DownAddr(t testing.TB) string {
+	t.Helper()
+	addr, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
