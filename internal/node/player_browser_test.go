@@ -11,10 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/peeredge/peeredge/internal/btclient"
 	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
@@ -40,25 +40,8 @@ type browser struct {
 	t      *testing.T
 	in     io.WriteCloser
 	lines  chan []byte
-	stderr *lockedBuffer
+	stderr *btclient.Output // the script's, for failure messages
 	seq    int
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func startBrowser(t *testing.T) *browser {
@@ -66,7 +49,7 @@ func startBrowser(t *testing.T) *browser {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	cmd := exec.CommandContext(ctx, "node", "player.mjs")
 	cmd.Dir = browserDir
-	b := &browser{t: t, lines: make(chan []byte), stderr: new(lockedBuffer)}
+	b := &browser{t: t, lines: make(chan []byte), stderr: new(btclient.Output)}
 	cmd.Stderr = b.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
