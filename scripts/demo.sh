@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+scripts/web.sh
 mkdir -p bin
 go build -o bin/peeredge ./cmd/peeredge
 exec bin/peeredge demo --data ./data "$@"

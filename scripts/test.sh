@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+scripts/web.sh
 # --ignore-scripts: only webtorrent's browser bundle and playwright-core's
 # JavaScript are used (the browser is Debian's, nothing is downloaded).
 npm ci --prefix internal/node/testdata/browser --ignore-scripts --no-audit --no-fund --loglevel=error
