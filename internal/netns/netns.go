@@ -8,6 +8,7 @@
 package netns
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"regexp"
@@ -20,16 +21,22 @@ const (
 	// hostAddr is that interface's address: a documentation range
 	// (RFC 5737 TEST-NET-3) that exists only inside the namespace.
 	hostAddr = "203.0.113.1/24"
+	// gatewayAddr is a gateway in that range that nothing answers for.
+	gatewayAddr = "203.0.113.254"
 )
 
 // setup brings loopback up and gives the namespace one interface of its own,
 // then runs the test binary given as its arguments. (A bridge rather
-// than a dummy: some kernels here lack the dummy driver.)
+// than a dummy: some kernels here lack the dummy driver.) The default
+// route through it leads nowhere (no such gateway, no ports) but makes
+// the namespace look connected: Chromium gathers no ICE candidates at all
+// without one.
 const setup = `set -e
 ip link set lo up
 ip link add peeredge0 type bridge
 ip addr add ` + hostAddr + ` dev peeredge0
 ip link set peeredge0 up
+ip route add default via ` + gatewayAddr + ` dev peeredge0
 exec "$@"`
 
 // Isolate reports whether the caller runs inside its own namespace. Outside,
@@ -53,8 +60,16 @@ func Isolate(t *testing.T) bool {
 	if i := strings.IndexByte(t.Name(), '/'); i >= 0 {
 		t.Fatal("netns.Isolate works on top-level tests only")
 	}
-	cmd := exec.Command("unshare", "--net", "--", "sh", "-c", setup, "sh",
-		os.Args[0], "-test.run="+run, "-test.count=1", "-test.v")
+	args := []string{"--net", "--", "sh", "-c", setup, "sh",
+		os.Args[0], "-test.run=" + run, "-test.count=1", "-test.v"}
+	// The run inside keeps its artifacts (screenshots) where go test
+	// -artifacts asked for them.
+	for _, name := range []string{"test.artifacts", "test.outputdir"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != f.DefValue {
+			args = append(args, "-"+name+"="+f.Value.String())
+		}
+	}
+	cmd := exec.Command("unshare", args...)
 	cmd.Env = append(os.Environ(), envInside+"=1")
 	out, err := cmd.CombinedOutput()
 	t.Logf("isolated run:\n%s", out)

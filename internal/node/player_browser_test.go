@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/peeredge/peeredge/internal/btclient"
+	"github.com/peeredge/peeredge/internal/netns"
 	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
@@ -298,13 +299,18 @@ func (n *testNode) publishVideo(t *testing.T, clip testmedia.Clip) apiVideo {
 }
 
 // startPlayerTest starts a player test (in parallel with the others) on
-// a node of its own with playerClip published.
-func startPlayerTest(t *testing.T) (*testNode, apiVideo) {
+// a node of its own with playerClip published. Browsers talk WebRTC with
+// each other, so the test runs in a network namespace of its own: ok is
+// false outside it (the caller returns; the run inside reports).
+func startPlayerTest(t *testing.T) (n *testNode, v apiVideo, ok bool) {
 	t.Helper()
 	t.Parallel()
 	requirePlayer(t)
-	n := startNode(t, Config{})
-	return n, n.publishVideo(t, playerClip)
+	if !netns.Isolate(t) {
+		return nil, apiVideo{}, false
+	}
+	n = startNode(t, Config{})
+	return n, n.publishVideo(t, playerClip), true
 }
 
 // watchURL is the video's watch page.
@@ -334,7 +340,10 @@ func (b *browser) waitEnded(page string, timeout time.Duration) {
 // shows the reminder; dismissing it hides it for good and leaves the
 // keyboard focus on the switch.
 func TestPlayerViewerSwitch(t *testing.T) {
-	n, v := startPlayerTest(t)
+	n, v, ok := startPlayerTest(t)
+	if !ok {
+		return
+	}
 	b := startBrowser(t)
 	b.open("viewer", n.watchURL(v), pageOptions{storage: map[string]string{"peeredge-p2p": "0"}})
 	b.play("viewer", 1)
@@ -388,7 +397,10 @@ func TestPlayerViewerSwitch(t *testing.T) {
 // watch and embed pages, playing, at desktop and phone sizes go to the
 // test's artifact directory.
 func TestPlayerEmbedAndScreenshots(t *testing.T) {
-	n, v := startPlayerTest(t)
+	n, v, ok := startPlayerTest(t)
+	if !ok {
+		return
+	}
 	b := startBrowser(t)
 
 	b.open("embed", n.embedURL(v, "?p2p=0"), pageOptions{})
@@ -465,7 +477,10 @@ var preferPeers = map[string]any{"httpDownloadInitialTimeoutMs": 8000}
 // by the JS SHA-256), and the node's tracker counted the swarm and
 // refused nothing.
 func TestPlayerPeersShareSegments(t *testing.T) {
-	n, v := startPlayerTest(t)
+	n, v, ok := startPlayerTest(t)
+	if !ok {
+		return
+	}
 	before := n.adminStats(t)
 	b := startBrowser(t)
 
@@ -515,7 +530,10 @@ func TestPlayerPeersShareSegments(t *testing.T) {
 // segment it uploads; the second viewer's hash check refuses them, and
 // the second viewer still plays the whole video (over HTTP).
 func TestPlayerRejectsCorruptPeer(t *testing.T) {
-	n, v := startPlayerTest(t)
+	n, v, ok := startPlayerTest(t)
+	if !ok {
+		return
+	}
 	b := startBrowser(t)
 
 	b.open("bad", n.watchURL(v), pageOptions{init: corruptPeer})
@@ -544,7 +562,10 @@ func TestPlayerRejectsCorruptPeer(t *testing.T) {
 // TestPlayerAdminSwitchOff: with the node's P2P switch off, two viewers
 // both stream plainly and never meet.
 func TestPlayerAdminSwitchOff(t *testing.T) {
-	n, v := startPlayerTest(t)
+	n, v, ok := startPlayerTest(t)
+	if !ok {
+		return
+	}
 	if code, body := n.setP2P(t, n.token, `{"enabled":false}`); code != 200 && code != 204 {
 		t.Fatalf("PUT /api/v1/admin/p2p: %d %s", code, body)
 	}
@@ -569,7 +590,10 @@ func TestPlayerAdminSwitchOff(t *testing.T) {
 // WebSocket the page opens is closed at once), the viewer still gets the
 // whole video over HTTP, with no error.
 func TestPlayerTrackerDown(t *testing.T) {
-	n, v := startPlayerTest(t)
+	n, v, ok := startPlayerTest(t)
+	if !ok {
+		return
+	}
 	before := n.adminStats(t)
 	b := startBrowser(t)
 	b.open("viewer", n.watchURL(v), pageOptions{noWS: true})
