@@ -50,7 +50,8 @@ func demo(ctx context.Context, args []string) error {
 		r := v.Renditions[0]
 		fmt.Printf("  %4dp magnet:     %s\n", r.Height, api.MagnetURI(n.URLs(), r, n.P2PEnabled()))
 	}
-	fmt.Printf("\nTry: ffplay %s   (Ctrl-C stops the node)\n\n", n.URLs().MasterPlaylist(v.UUID))
+	fmt.Printf("\nWatch it in a browser: %s\n   (open it in two windows: the second gets its segments from the first)\n", n.URLs().Watch(v.ShortUUID))
+	fmt.Printf("Or: ffplay %s   (Ctrl-C stops the node)\n\n", n.URLs().MasterPlaylist(v.UUID))
 	return serveNode(ctx, n, o.cfg.Listen)
 }
 
