@@ -310,7 +310,28 @@ func startPlayerTest(t *testing.T) (n *testNode, v apiVideo, ok bool) {
 		return nil, apiVideo{}, false
 	}
 	n = startNode(t, Config{})
-	return n, n.publishVideo(t, playerClip), true
+	v = n.publishVideo(t, playerClip)
+	n.waitSeederSwarms(t, 1)
+	return n, v, true
+}
+
+// waitSeederSwarms waits until the node's own seeder has joined its
+// swarms on the WebSocket tracker (it announces on its own schedule after
+// a video is published), so that tests comparing the tracker's counts
+// before and after viewers see only the viewers' doing.
+func (n *testNode) waitSeederSwarms(t *testing.T, swarms int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := n.adminStats(t).WebSocket
+		if st.Swarms >= swarms && st.Peers >= swarms {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node's seeder did not join its %d swarm(s) on the tracker: %+v", swarms, st)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the admin API; bounded by the deadline
+	}
 }
 
 // watchURL is the video's watch page.
