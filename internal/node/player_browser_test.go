@@ -541,8 +541,8 @@ func TestPlayerPeersShareSegments(t *testing.T) {
 	if during.WebSocket.Swarms <= before.WebSocket.Swarms || during.WebSocket.Peers < before.WebSocket.Peers+2 {
 		t.Errorf("tracker before %+v, with both viewers %+v: want the players' swarm with both of them", before.WebSocket, during.WebSocket)
 	}
-	if during.WebSocket.Refused != 0 || during.HTTP.Refused != 0 {
-		t.Errorf("tracker refused %d WebSocket and %d HTTP requests; want none (the players' info hashes are known)", during.WebSocket.Refused, during.HTTP.Refused)
+	if during.HTTP.Unknown != 0 || during.WebSocket.Refused != 0 || during.HTTP.Refused != 0 {
+		t.Errorf("tracker refused %d unknown info hashes, %d WebSocket and %d requests in all; want none (the players' info hashes are known)", during.HTTP.Unknown, during.WebSocket.Refused, during.HTTP.Refused)
 	}
 	b.noPageErrors("first", "second")
 }

@@ -42,6 +42,7 @@ func (t *Tracker) AdmitInternal(ih InfoHash) error {
 	case !t.p2p.Load():
 		return t.refuse(ErrP2PDisabled)
 	case !t.reg.Known(ih):
+		t.stats.unknown.Add(1)
 		return t.refuse(ErrUnknownTorrent)
 	}
 	t.stats.announces.Add(1)
@@ -71,6 +72,7 @@ func (t *Tracker) admit(addr netip.Addr, ih InfoHash) error {
 		}
 	}
 	if !known {
+		t.stats.unknown.Add(1)
 		return t.refuse(ErrUnknownTorrent)
 	}
 	return nil

@@ -162,6 +162,9 @@ func TestAlarmCountsVideosNotHashes(t *testing.T) {
 			t.Fatalf("probe %d: %v, want %v", i, err, want)
 		}
 	}
+	if st := tr.Stats(); st.Unknown != 2 {
+		t.Fatalf("unknown info hashes counted %d, want the 2 that reached the check: %+v", st.Unknown, st)
+	}
 }
 
 func TestRegistryRemoveVideo(t *testing.T) {

@@ -123,14 +123,18 @@ type Tracker struct {
 }
 
 type counters struct {
-	announces, scrapes, refused, rateLimited, alarms, blocked atomic.Uint64
+	announces, scrapes, refused, rateLimited, alarms, blocked, unknown atomic.Uint64
 }
 
 // Stats is a snapshot of the tracker's counters.
 type Stats struct {
-	Announces   uint64 `json:"announces"`
-	Scrapes     uint64 `json:"scrapes"`
-	Refused     uint64 `json:"refused"`
+	Announces uint64 `json:"announces"`
+	Scrapes   uint64 `json:"scrapes"`
+	Refused   uint64 `json:"refused"`
+	// Unknown counts refusals of info hashes the node does not track (a
+	// scanner's probes, or a player whose swarm ids the node did not
+	// foresee); they are also in Refused.
+	Unknown     uint64 `json:"unknownTorrent"`
 	RateLimited uint64 `json:"rateLimited"`
 	Alarms      uint64 `json:"alarms"`
 	Blocked     uint64 `json:"blocked"`
@@ -197,6 +201,7 @@ func (t *Tracker) Stats() Stats {
 		Announces:   t.stats.announces.Load(),
 		Scrapes:     t.stats.scrapes.Load(),
 		Refused:     t.stats.refused.Load(),
+		Unknown:     t.stats.unknown.Load(),
 		RateLimited: t.stats.rateLimited.Load(),
 		Alarms:      t.stats.alarms.Load(),
 		Blocked:     t.stats.blocked.Load(),
