@@ -580,6 +580,49 @@ func TestPlayerRejectsCorruptPeer(t *testing.T) {
 	b.noPageErrors("viewer")
 }
 
+// TestPlayerBrowserFallbacks: a browser without WebRTC streams the video
+// plainly over HTTP with the switch explaining why and no error; one
+// without MediaSource hands the master playlist to its own player (what
+// Safari on iOS does with HLS). Neither reaches the tracker.
+func TestPlayerBrowserFallbacks(t *testing.T) {
+	n, v, ok := startPlayerTest(t)
+	if !ok {
+		return
+	}
+	before := n.adminStats(t)
+	b := startBrowser(t)
+
+	b.open("no-webrtc", n.watchURL(v), pageOptions{init: `
+delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;
+delete window.RTCDataChannel;`})
+	b.play("no-webrtc", 4)
+	b.waitEnded("no-webrtc", 40*time.Second)
+	st := b.stats("no-webrtc")
+	var sw struct {
+		Disabled bool   `json:"disabled"`
+		Title    string `json:"title"`
+	}
+	b.eval("no-webrtc", `(() => { const s = document.getElementById('p2p-switch'); return {disabled: s.disabled, title: s.title || s.closest('[title]')?.title || ''} })()`, &sw)
+	if st.Mode != "http" || st.P2PBytes != 0 || st.Peers != 0 || st.HTTPBytes == 0 || !sw.Disabled {
+		t.Errorf("browser without WebRTC: %+v, switch %+v; want mode http, everything over HTTP, the switch disabled", st, sw)
+	}
+	b.noPageErrors("no-webrtc")
+
+	b.open("no-mse", n.watchURL(v), pageOptions{init: `
+delete window.MediaSource; delete window.ManagedMediaSource; delete window.WebKitMediaSource;`})
+	b.wait("no-mse", "the native player's mode", `document.getElementById('p2p-stats').dataset.mode === 'native'`, 20*time.Second)
+	var src string
+	b.eval("no-mse", `document.querySelector('#player video').src`, &src)
+	if want := n.base + "/static/streaming-playlists/hls/" + v.UUID + "/master.m3u8"; src != want {
+		t.Errorf("browser without MediaSource: video src %q, want the master playlist %q", src, want)
+	}
+	b.noPageErrors("no-mse")
+
+	if after := n.adminStats(t); after.WebSocket.Swarms != before.WebSocket.Swarms || after.HTTP.Refused != before.HTTP.Refused {
+		t.Errorf("tracker before %+v, after %+v: a viewer that cannot share reached it", before.WebSocket, after.WebSocket)
+	}
+}
+
 // TestPlayerAdminSwitchOff: with the node's P2P switch off, two viewers
 // both stream plainly and never meet.
 func TestPlayerAdminSwitchOff(t *testing.T) {
