@@ -311,10 +311,11 @@ func (p *Publisher) announce(ctx context.Context, v origin.Video, rungs []origin
 	}
 }
 
-// playerInfoHashes are the info hashes the watch page's player announces
-// for a published video: it sets the p2p-media-loader swarm id to the
-// video's uuid, and the library derives one swarm per variant of the
-// master playlist the node wrote.
+// playerInfoHashes are the info hashes players announce for a published
+// video: the watch page's player (p2p-media-loader 2.3) sets the swarm id
+// to the video's uuid and derives one swarm per variant of the master
+// playlist the node wrote; PeerTube's own players up to 7.0 derive theirs
+// from the master playlist's URL and the variant's index.
 func (p *Publisher) playerInfoHashes(uuid string) ([][20]byte, error) {
 	master, err := os.ReadFile(filepath.Join(p.disk.HLSDir(uuid), layout.MasterPlaylistName))
 	if err != nil {
@@ -322,7 +323,11 @@ func (p *Publisher) playerInfoHashes(uuid string) ([][20]byte, error) {
 	}
 	// The swarm id is the uuid (package web's player sets it so): stable
 	// across the node's URLs and its mirrors'.
-	return p2pml.InfoHashes(uuid, master)
+	hashes, err := p2pml.InfoHashes(uuid, master)
+	if err != nil {
+		return nil, err
+	}
+	return append(hashes, p2pml.LegacyInfoHashes(p.cfg.URLs.MasterPlaylist(uuid), len(hashes))...), nil
 }
 
 // EnsureWebSeedOnly writes the WebSeed-only form of every published torrent

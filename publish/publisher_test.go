@@ -62,6 +62,11 @@ func TestTranscodePublishes(t *testing.T) {
 			t.Errorf("the tracker does not admit the player's swarm %q", ph)
 		}
 	}
+	for _, ph := range p2pml.LegacyInfoHashes(env.cfg.URLs.MasterPlaylist(v.UUID), len(v.Renditions)) {
+		if !env.registry.Known(ph) {
+			t.Errorf("the tracker does not admit PeerTube's players' swarm %x", ph)
+		}
+	}
 	if left, _ := os.ReadDir(d.TmpDir()); len(left) != 0 {
 		t.Errorf("staging left: %d entries", len(left))
 	}
@@ -109,9 +114,10 @@ func TestAnnounceAtStart(t *testing.T) {
 	if err := New(env.cfg).Announce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// One rung: its torrent and the player's swarm.
-	if env.registry.Len() != 2 {
-		t.Errorf("tracker knows %d info hashes after Announce, want 2", env.registry.Len())
+	// One rung: its torrent, the watch page player's swarm and PeerTube's
+	// players' swarm.
+	if env.registry.Len() != 3 {
+		t.Errorf("tracker knows %d info hashes after Announce, want 3", env.registry.Len())
 	}
 }
 

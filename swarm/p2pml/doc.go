@@ -24,6 +24,10 @@
 //     mux audio into each rung (no EXT-X-MEDIA audio renditions), so the
 //     library's "secondary" streams never occur; I-frame playlists are not
 //     played through the P2P engine.
+//   - PeerTube's own players up to 7.0 (its fork of the library's 0.6
+//     line) announce SHA-1("2" + master playlist URL + "+V" + index)
+//     instead (LegacyInfoHashes); the node admits those too, so PeerTube
+//     viewers of its videos share through its tracker.
 //   - The normalisation follows the library's generateStreamShortId and
 //     hls.js's codec split exactly; a test runs the real library, when its
 //     npm package is installed, against the same inputs.

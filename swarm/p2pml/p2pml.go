@@ -199,3 +199,17 @@ func InfoHashes(swarmID string, master []byte) ([][20]byte, error) {
 	}
 	return out, nil
 }
+
+// LegacyInfoHashes are the info hashes PeerTube's own players up to 7.0
+// (its fork of p2p-media-loader 0.6) announce for a video with the given
+// master playlist URL and number of variants: SHA-1("2" + URL + "+V" +
+// index), raw 20 bytes on the wire, hex in PeerTube's Video objects.
+// Admitting them lets PeerTube viewers of the node's videos share among
+// themselves through the node's tracker.
+func LegacyInfoHashes(masterURL string, variants int) [][20]byte {
+	out := make([][20]byte, variants)
+	for i := range out {
+		out[i] = sha1.Sum([]byte("2" + masterURL + "+V" + strconv.Itoa(i)))
+	}
+	return out
+}

@@ -175,3 +175,24 @@ func FuzzVariants(f *testing.F) {
 		}
 	})
 }
+
+// The legacy formula, checked against values computed independently
+// (Python's hashlib) for PeerTube's own server formula
+// sha1(`2${playlistUrl}+V${i}`).
+func TestLegacyInfoHashes(t *testing.T) {
+	t.Parallel()
+	const u = "https://edge.example/static/streaming-playlists/hls/<uuid>/master.m3u8"
+	got := LegacyInfoHashes(u, 2)
+	want := []string{"ce03bda44b6825edc916a528396071b45faa40bf", "8576419b2d98a4527becd266969c99efa491278e"}
+	if len(got) != len(want) {
+		t.Fatalf("%d hashes, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if h := hex.EncodeToString(got[i][:]); h != want[i] {
+			t.Errorf("variant %d: %s, want %s", i, h, want[i])
+		}
+	}
+	if len(LegacyInfoHashes(u, 0)) != 0 {
+		t.Fatal("no variants, no hashes")
+	}
+}
