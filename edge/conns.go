@@ -216,7 +216,7 @@ func (l *listener) admit(c net.Conn) net.Conn {
 // request (new, or idle between kept-alive requests) makes it reclaimable,
 // reading or answering one, or being taken over, does not.
 func (l *listener) connState(nc net.Conn, st fasthttp.ConnState) {
-	c, ok := nc.(*conn)
+	c, ok := edgeConn(nc)
 	if !ok {
 		return
 	}

@@ -7,6 +7,7 @@ package edge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,7 +53,10 @@ type Config struct {
 	// TrustedProxies are exempt from MaxConnsPerIP: their connections
 	// carry many clients'.
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger
+	// TLS, when set, makes the port speak HTTPS (CertFiles.TLSConfig);
+	// otherwise plain HTTP, e.g. behind a proxy that terminates TLS.
+	TLS    *tls.Config
+	Logger *slog.Logger
 }
 
 // Defaults of the connection limits.
@@ -165,7 +169,7 @@ func New(cfg Config) (*Server, error) {
 		Handler: func(ctx *fasthttp.RequestCtx) {
 			// The body is read by the handler: from here on it may take
 			// as long as it likes, but not pause longer than BodyTimeout.
-			if c, ok := ctx.Conn().(*conn); ok && hasBody(&ctx.Request.Header) {
+			if c, ok := edgeConn(ctx.Conn()); ok && hasBody(&ctx.Request.Header) {
 				c.readIdle(cfg.BodyTimeout)
 				defer c.readIdle(0)
 			}
@@ -221,8 +225,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.logger.Warn("edge: the connection limit leaves the rest of the node few descriptors; accepts may fail with EMFILE (they are retried)",
 			"component", "edge", "max_conns", s.limits.maxConns, "open_file_limit", s.nofile)
 	}
+	var served net.Listener = gl
+	if s.cfg.TLS != nil {
+		// The handshake happens on the connection's first read, under the
+		// header timeout, not in Accept.
+		served = tls.NewListener(gl, s.cfg.TLS)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(gl) }()
+	go func() { errc <- s.srv.Serve(served) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("edge: serve: %w", err)

@@ -31,7 +31,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	o.cfg = d
 	fs.StringVar(&o.cfg.Listen, "listen", env("LISTEN", d.Listen), "address to listen on (host:port)")
 	fs.StringVar(&o.cfg.DataDir, "data", env("DATA", d.DataDir), "data directory: catalogue, media, originals")
-	fs.StringVar(&o.cfg.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL viewers reach the node at (default http://LISTEN)")
+	fs.StringVar(&o.cfg.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL viewers reach the node at (default http://LISTEN, https:// with --tls-cert)")
 	fs.StringVar(&o.cfg.AdminToken, "admin-token", env("ADMIN_TOKEN", ""), "admin bearer token to store (default: create one on first start)")
 	fs.Var(byteSize{&o.cfg.MaxUploadSize}, "max-upload-size", "largest accepted video file, e.g. 512MiB, 8GiB")
 	o.cfg.MaxUploadSize = envSize("MAX_UPLOAD_SIZE", d.MaxUploadSize)
@@ -84,6 +84,8 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.cfg.SMTPURL, "smtp-url", env("SMTP_URL", ""),
 		"SMTP server that mails contact messages to --admin-email: smtp://[user:password@]host[:587][?starttls=mandatory|opportunistic|none][&from=address] or smtps://…[:465] (a password is better in PEEREDGE_SMTP_URL than on the command line)")
 	fs.StringVar(&o.cfg.AdminEmail, "admin-email", env("ADMIN_EMAIL", ""), "address contact messages are mailed to (with --smtp-url)")
+	fs.StringVar(&o.cfg.TLSCert, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: serve HTTPS (with --tls-key; renewed files are picked up within a minute)")
+	fs.StringVar(&o.cfg.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM private key of --tls-cert")
 	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
 	return fs

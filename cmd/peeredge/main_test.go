@@ -520,7 +520,8 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"nope"}, {"serve", "--listen"}, {"serve", "extra"}, {"ingest"}, {"serve", "--max-upload-size", "lots"},
 		{"serve", "--max-conns", "-1"}, {"serve", "--smtp-url", "smtp://127.0.0.1:2525"}, {"serve", "--admin-email", "admin@example.org"},
 		{"serve", "--smtp-url", "http://mail.example.org", "--admin-email", "admin@example.org"},
-		{"serve", "--stun-server", "stun:ok.example,https://stun.example"}} {
+		{"serve", "--stun-server", "stun:ok.example,https://stun.example"},
+		{"serve", "--tls-cert", "cert.pem"}, {"serve", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"}} {
 		cmd := exec.Command(binary, args...)
 		cmd.Env = append(os.Environ(), "PEEREDGE_DATA="+t.TempDir())
 		out, err := cmd.CombinedOutput()

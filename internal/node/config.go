@@ -26,7 +26,7 @@ import (
 type Config struct {
 	Listen        string // host:port of the HTTP server
 	DataDir       string // catalogue, media, originals, temp files
-	PublicURL     string // base URL viewers reach the node at; default http://{Listen}
+	PublicURL     string // base URL viewers reach the node at; default http(s)://{Listen}
 	AdminToken    string // if set, replaces the stored admin token's hash
 	MaxUploadSize int64  // bytes of one uploaded video file
 	// DiskReserve is the free space uploads and transcodes leave on the data
@@ -66,7 +66,12 @@ type Config struct {
 	SMTPURL      string
 	AdminEmail   string
 	ContactLimit api.RateLimit
-	Logger       *slog.Logger
+	// TLSCert and TLSKey, set together, make the node's port speak HTTPS
+	// with this PEM certificate chain and key (renewals are picked up
+	// without a restart); unset, it speaks plain HTTP, e.g. behind a
+	// proxy that terminates TLS (then set PublicURL to https://…).
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config
@@ -132,6 +137,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
+		if c.TLSCert != "" {
+			c.PublicURL = "https://" + c.Listen
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -153,6 +161,9 @@ func (c Config) validate() error {
 		if err := checkICEServer(u); err != nil {
 			return err
 		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("TLS certificate and key go together (--tls-cert and --tls-key): set both to serve HTTPS, or neither to serve plain HTTP")
 	}
 	if (c.SMTPURL == "") != (c.AdminEmail == "") {
 		return errors.New("SMTP URL and admin email go together (--smtp-url and --admin-email): set both to mail contact messages to the admin, or neither to only store them")

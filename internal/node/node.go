@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -165,6 +166,14 @@ func (n *Node) Intake() *origin.Intake { return n.intake }
 // Serve runs the HTTP server on ln, the tracker and seeder, and the
 // transcoding workers until ctx is done, then shuts them down gracefully.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
+	var tlsConfig *tls.Config
+	if n.cfg.TLSCert != "" {
+		cf, err := edge.LoadCertFiles(n.cfg.TLSCert, n.cfg.TLSKey)
+		if err != nil {
+			return err
+		}
+		tlsConfig = cf.TLSConfig()
+	}
 	sw, err := n.startSwarm(ctx)
 	if err != nil {
 		return err
@@ -205,6 +214,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		MaxConns:       n.cfg.MaxConns,
 		MaxConnsPerIP:  n.cfg.MaxConnsPerIP,
 		TrustedProxies: n.cfg.Tracker.TrustedProxies,
+		TLS:            tlsConfig,
 		Logger:         n.logger,
 	})
 	if err != nil {
