@@ -31,6 +31,16 @@ const (
 	ContactAPIPath = "/api/v1/server/contact"
 )
 
+// Federation discovery (package activitypub): NodeInfo 2.0, found through
+// its well-known document.
+const (
+	NodeInfoWellKnown = "/.well-known/nodeinfo"
+	NodeInfoPath      = "/nodeinfo/2.0.json"
+)
+
+// NodeInfo is the address of the node's NodeInfo 2.0 document.
+func (u URLs) NodeInfo() string { return u.base + NodeInfoPath }
+
 // The web pages' paths (package web owns what is below its prefixes).
 // HomePath is matched exactly: the edge's own 404s stay its own.
 const (

@@ -1,12 +1,17 @@
 package node
 
 import (
+	"context"
+
 	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/federation/activitypub"
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/web"
 )
 
 // webMounts builds the pages for people and mounts them on every path
-// they answer; the about page shows the limits the tracker applies.
+// they answer (the about page shows the limits the tracker applies), and
+// the NodeInfo documents that tell other instances what this node is.
 func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 	tc := sw.tracker.Config()
 	pages, err := web.New(web.Config{
@@ -33,6 +38,20 @@ func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 	var mounts []edge.Mount
 	for _, p := range web.Mounts() {
 		mounts = append(mounts, edge.Mount{Path: p, Handler: pages.Handler})
+	}
+	ni := &activitypub.NodeInfo{
+		Name:    "peeredge",
+		Version: Version(),
+		LocalVideos: func(ctx context.Context) (int, error) {
+			_, total, err := n.catalog.Videos(ctx, 0, 1)
+			return total, err
+		},
+		Users:  1,
+		URLs:   n.urls,
+		Logger: n.logger,
+	}
+	for _, p := range []string{layout.NodeInfoWellKnown, layout.NodeInfoPath} {
+		mounts = append(mounts, edge.Mount{Path: p, Handler: ni.Handler})
 	}
 	return mounts, nil
 }
