@@ -215,4 +215,3 @@ func ActorKeyFetcher(f *Fetcher) KeyLookup {
 		return a.ID, pub, nil
 	}
 }
-
