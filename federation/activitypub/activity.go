@@ -93,23 +93,33 @@ type Refs []Ref
 
 // UnmarshalJSON reads a single reference or an array.
 func (rs *Refs) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		var many []Ref
-		if err := json.Unmarshal(b, &many); err != nil {
-			return err
-		}
-		*rs = many
-		return nil
-	}
-	var one Ref
-	if err := json.Unmarshal(b, &one); err != nil {
+	many, err := oneOrMany[Ref](b)
+	if err != nil {
 		return err
 	}
-	if one.ID != "" || one.Raw != nil {
-		*rs = Refs{one}
+	*rs = nil
+	for _, r := range many {
+		if r.ID != "" || r.Raw != nil { // drop nulls
+			*rs = append(*rs, r)
+		}
 	}
 	return nil
+}
+
+// oneOrMany reads a JSON value that is one T or an array of them, the
+// two forms ActivityStreams allows for most properties.
+func oneOrMany[T any](b []byte) ([]T, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var many []T
+		err := json.Unmarshal(b, &many)
+		return many, err
+	}
+	var one T
+	if err := json.Unmarshal(b, &one); err != nil {
+		return nil, err
+	}
+	return []T{one}, nil
 }
 
 // IDs lists the references' ids.
@@ -139,35 +149,35 @@ type Strings []string
 
 // UnmarshalJSON reads a string or an array of strings.
 func (s *Strings) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		var many []string
-		if err := json.Unmarshal(b, &many); err != nil {
-			return err
-		}
-		*s = many
-		return nil
-	}
-	var one string
-	if err := json.Unmarshal(b, &one); err != nil {
-		return err
-	}
-	*s = Strings{one}
-	return nil
+	many, err := oneOrMany[string](b)
+	*s = many
+	return err
 }
 
 // Context is "@context": a string, an object or an array of both. The
 // node does no JSON-LD processing; it keeps it to check its form.
 type Context json.RawMessage
 
-// UnmarshalJSON accepts the three forms.
+// UnmarshalJSON accepts the three forms, and null for none.
 func (c *Context) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*c = nil
+		return nil
+	}
 	if len(b) == 0 || (b[0] != '"' && b[0] != '[' && b[0] != '{') {
 		return fmt.Errorf("@context must be a string, an object or an array")
 	}
 	*c = append(Context(nil), b...)
 	return nil
+}
+
+// MarshalJSON writes the context as read.
+func (c Context) MarshalJSON() ([]byte, error) {
+	if c == nil {
+		return []byte("null"), nil
+	}
+	return c, nil
 }
 
 // Activity is an incoming activity.
@@ -310,21 +320,9 @@ type Images []Image
 
 // UnmarshalJSON reads one image or an array.
 func (is *Images) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		var many []Image
-		if err := json.Unmarshal(b, &many); err != nil {
-			return err
-		}
-		*is = many
-		return nil
-	}
-	var one Image
-	if err := json.Unmarshal(b, &one); err != nil {
-		return err
-	}
-	*is = Images{one}
-	return nil
+	many, err := oneOrMany[Image](b)
+	*is = many
+	return err
 }
 
 // Link is an entry of a Video's url (and, nested, of a Link's tag): an
@@ -506,12 +504,13 @@ func decode(data []byte, v any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return ErrInvalidJSON
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidJSON, err)
+	// Valid first: it refuses trailing data, which a Decoder would leave
+	// unread.
+	if !json.Valid(trimmed) {
+		return fmt.Errorf("%w: malformed or trailing data", ErrInvalidJSON)
 	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data", ErrInvalidJSON)
+	if err := json.Unmarshal(trimmed, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidJSON, err)
 	}
 	return nil
 }
