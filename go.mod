@@ -3,6 +3,7 @@ module github.com/peeredge/peeredge
 go 1.26.8
 
 require (
+	github.com/42wim/httpsig v1.3.0
 	github.com/anacrolix/log v0.17.1-0.20251118025802-918f1157b7bb
 	github.com/anacrolix/torrent v1.61.0
 	github.com/cespare/xxhash/v2 v2.3.0
