@@ -56,9 +56,13 @@ type Video struct {
 	Duration   float64 // seconds
 	SourceSize int64
 	SourceName string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	Renditions []Rendition
+	// Description and Support are PeerTube's texts of a video (its
+	// description and the "support this creator" text); empty: none.
+	Description string `json:",omitempty"`
+	Support     string `json:",omitempty"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Renditions  []Rendition
 }
 
 // Rendition is one rung of a video's HLS ladder.

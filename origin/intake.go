@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
@@ -45,14 +46,20 @@ type IntakeConfig struct {
 // transcode job, all or nothing: on any failure no entry, job or file is
 // left behind. It knows files and the catalogue, not the protocol a file
 // came by: the API parses forms and maps the errors below to answers.
-type Intake struct{ cfg IntakeConfig }
+type Intake struct {
+	cfg IntakeConfig
+	// busy holds the resumable uploads a request is writing to: one
+	// writer per session.
+	mu   sync.Mutex
+	busy map[string]bool
+}
 
 // NewIntake returns an Intake using cfg.
 func NewIntake(cfg IntakeConfig) *Intake {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Intake{cfg: cfg}
+	return &Intake{cfg: cfg, busy: make(map[string]bool)}
 }
 
 // Why the intake refused or failed a video; an *IntakeError matches one of
@@ -124,8 +131,10 @@ func (r *Received) Discard() {
 
 // Metadata is what the sender says of a video.
 type Metadata struct {
-	Name       string // required; trimmed, at most 120 characters
-	SourceName string // the file's own name, kept for the record
+	Name        string // required; trimmed, at most 120 characters
+	SourceName  string // the file's own name, kept for the record
+	Description string // optional; PeerTube's limits (see validText)
+	Support     string // optional; PeerTube's limits (see validText)
 }
 
 // spaceCheckEvery is how much of a file is received between two looks at
@@ -218,40 +227,9 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	sr := ctxReader{ctx: ctx, r: src}
-	buf := make([]byte, copyBufferSize)
-	var size, checked int64
-	for {
-		// The free space may fall under the reserve by at most a check's
-		// worth of this file: the reserve is far larger.
-		if in.cfg.Space != nil && size >= checked {
-			if err := in.cfg.Space.CheckRoom(0); err != nil {
-				return nil, noSpace(err)
-			}
-			checked = size + spaceCheckEvery
-		}
-		n, rerr := sr.Read(buf)
-		if n > 0 {
-			size += int64(n)
-			if in.cfg.MaxSize > 0 && size > in.cfg.MaxSize {
-				return nil, intakeErr(ErrUploadTooLarge, nil, "video file exceeds the limit of %d bytes", in.cfg.MaxSize)
-			}
-			if _, err := tmp.Write(buf[:n]); err != nil {
-				if errors.Is(err, syscall.ENOSPC) {
-					return nil, intakeErr(ErrNoSpace, err, "the node is short of disk space; try again later")
-				}
-				return nil, intakeErr(ErrIntakeFailed, err, "write temporary file")
-			}
-			if progress != nil {
-				progress(size, total)
-			}
-		}
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil {
-			return nil, readErr(ctx, rerr)
-		}
+	size, err := in.copyBody(ctx, tmp, src, 0, progress, total)
+	if err != nil {
+		return nil, err
 	}
 	if total >= 0 && size != total {
 		return nil, intakeErr(ErrIntakeFailed, nil, "read %d bytes, expected %d (file changed while copying?)", size, total)
@@ -267,6 +245,50 @@ func (in *Intake) receive(ctx context.Context, src io.Reader, total int64, progr
 	}
 	ok = true
 	return &Received{path: tmp.Name(), size: size}, nil
+}
+
+// copyBody appends src to dst, which holds have bytes of the file already,
+// enforcing MaxSize on the whole file and keeping the reserve of free space
+// as it goes; progress (may be nil) sees the whole file's bytes and total.
+// It returns how many bytes it appended, also on error: they are written
+// (not synced) and whole.
+func (in *Intake) copyBody(ctx context.Context, dst *os.File, src io.Reader, have int64, progress func(done, total int64), total int64) (int64, error) {
+	sr := ctxReader{ctx: ctx, r: src}
+	buf := make([]byte, copyBufferSize)
+	var n, checked int64
+	for {
+		// The free space may fall under the reserve by at most a check's
+		// worth of this file: the reserve is far larger.
+		if in.cfg.Space != nil && n >= checked {
+			if err := in.cfg.Space.CheckRoom(0); err != nil {
+				return n, noSpace(err)
+			}
+			checked = n + spaceCheckEvery
+		}
+		r, rerr := sr.Read(buf)
+		if r > 0 {
+			if in.cfg.MaxSize > 0 && have+n+int64(r) > in.cfg.MaxSize {
+				return n, intakeErr(ErrUploadTooLarge, nil, "video file exceeds the limit of %d bytes", in.cfg.MaxSize)
+			}
+			w, err := dst.Write(buf[:r])
+			n += int64(w)
+			if err != nil {
+				if errors.Is(err, syscall.ENOSPC) {
+					return n, intakeErr(ErrNoSpace, err, "the node is short of disk space; try again later")
+				}
+				return n, intakeErr(ErrIntakeFailed, err, "write temporary file")
+			}
+			if progress != nil {
+				progress(have+n, total)
+			}
+		}
+		if errors.Is(rerr, io.EOF) {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, readErr(ctx, rerr)
+		}
+	}
 }
 
 // heapAddress matches the " @ 0x55d5c0b2e2c0" that ffmpeg's tools print
@@ -336,6 +358,9 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 	if err != nil {
 		return Video{}, err
 	}
+	if err := validMetadataText(m); err != nil {
+		return Video{}, err
+	}
 	var duration float64
 	if in.cfg.Probe != nil {
 		duration, err = in.cfg.Probe(ctx, file.path)
@@ -361,12 +386,14 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 		return Video{}, intakeErr(ErrIntakeFailed, err, "store original")
 	}
 	v := Video{
-		UUID:       id,
-		Name:       name,
-		State:      StateToTranscode,
-		Duration:   duration,
-		SourceSize: file.size,
-		SourceName: cleanSourceName(m.SourceName),
+		UUID:        id,
+		Name:        name,
+		State:       StateToTranscode,
+		Duration:    duration,
+		SourceSize:  file.size,
+		SourceName:  cleanSourceName(m.SourceName),
+		Description: strings.TrimSpace(m.Description),
+		Support:     strings.TrimSpace(m.Support),
 	}
 	var out Video
 	err = in.cfg.Catalog.update(ctx, func(txn *badger.Txn) error {

@@ -59,6 +59,31 @@ func (kv *KV) Delete(key []byte) error {
 	return kv.c.update(context.Background(), func(txn *badger.Txn) error { return txn.Delete(k) })
 }
 
+// Each calls fn with every key (without the namespace) and value of the
+// view, in key order; fn's error stops the walk and is returned.
+func (kv *KV) Each(ctx context.Context, fn func(key, value []byte) error) error {
+	return kv.c.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(kv.prefix)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			item := it.Item()
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("kv each: %w", err)
+			}
+			if err := fn(item.KeyCopy(nil)[len(kv.prefix):], v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // BoolSetting reads a persisted switch; def when it was never set.
 func (c *Catalog) BoolSetting(ctx context.Context, name string, def bool) (bool, error) {
 	v, ok, err := (&KV{c: c, prefix: prefixSetting}).Get([]byte(name))

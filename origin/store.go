@@ -17,7 +17,8 @@ import (
 type Store struct{ disk layout.Disk }
 
 // NewStore creates the layout under root and empties root/tmp, whose entries
-// can only be leftovers of a previous run that stopped mid-way. A tool that
+// can only be leftovers of a previous run that stopped mid-way, except the
+// bytes of resumable uploads (see Intake.SweepUploads). A tool that
 // run left at work in a staging directory is ended first (endLeftovers).
 // Open the catalogue first: its lock keeps a second node off a data
 // directory in use, whose tmp/ this would empty. logger may be nil.
@@ -41,6 +42,11 @@ func NewStore(root string, logger *slog.Logger) (*Store, error) {
 	}
 	for _, e := range entries {
 		path := filepath.Join(disk.TmpDir(), e.Name())
+		// A resumable upload's bytes outlive a restart: its session in the
+		// catalogue says whether they are still wanted (SweepUploads).
+		if _, ok := layout.ParseResumableFileName(e.Name()); ok && e.Type().IsRegular() {
+			continue
+		}
 		if e.IsDir() {
 			endLeftovers(path, logger)
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
@@ -23,6 +24,8 @@ import (
 type Catalog interface {
 	UpdateVideo(ctx context.Context, id int64, fn func(*origin.Video) error) (origin.Video, error)
 	EachVideo(ctx context.Context, fn func(origin.Video) error) error
+	Video(ctx context.Context, ref string) (origin.Video, error)
+	DeleteVideo(ctx context.Context, id int64) error
 }
 
 // Store stages a video's files, makes them visible at once, and takes
@@ -266,6 +269,26 @@ func (p *Publisher) withdraw(v origin.Video, rungs []origin.Rendition) {
 	if err := p.cfg.Store.Unpublish(v.UUID); err != nil {
 		p.logger.Error("withdraw published files", "video", v.ID, "err", err)
 	}
+}
+
+// Remove deletes video id: its catalogue entry first (the API answers 404
+// from then on, and a crash before the files are gone leaves them to the
+// store's start-up sweep), then what withdraw takes back — tracker,
+// seeder, served files and torrents — and its original.
+func (p *Publisher) Remove(ctx context.Context, id int64) error {
+	v, err := p.cfg.Catalog.Video(ctx, strconv.FormatInt(id, 10))
+	if err != nil {
+		return fmt.Errorf("remove video %d: %w", id, err)
+	}
+	if err := p.cfg.Catalog.DeleteVideo(ctx, id); err != nil {
+		return fmt.Errorf("remove video %d: %w", id, err)
+	}
+	p.withdraw(v, v.Renditions)
+	if err := p.cfg.Store.RemoveOriginal(v.UUID); err != nil {
+		p.logger.Error("remove original of a deleted video", "video", id, "err", err)
+	}
+	p.logger.Info("video removed", "id", id, "uuid", v.UUID)
+	return nil
 }
 
 // infoHash decodes a rendition's hex info hash.

@@ -43,6 +43,8 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.IntVar(&o.cfg.Workers, "workers", envInt("WORKERS", d.Workers), "transcoding jobs run at once")
 	fs.DurationVar(&o.cfg.KeepFailedOriginals, "keep-failed-originals", envDuration("KEEP_FAILED_ORIGINALS", d.KeepFailedOriginals),
 		"how long the original of a video that failed is kept (0: forever)")
+	fs.DurationVar(&o.cfg.UploadSessionTTL, "upload-session-ttl", envDuration("UPLOAD_SESSION_TTL", d.UploadSessionTTL),
+		"how long a resumable upload may sit idle before it and its bytes are removed")
 	fs.StringVar(&o.cfg.FFmpeg, "ffmpeg", env("FFMPEG", d.FFmpeg), "ffmpeg binary")
 	fs.StringVar(&o.cfg.FFprobe, "ffprobe", env("FFPROBE", d.FFprobe), "ffprobe binary")
 	fs.Func("p2p", "on or off: set the saved P2P switch at start (default: keep it; a new node starts on)", func(v string) error {

@@ -56,6 +56,11 @@ type Config struct {
 	P2P     P2PSwitch
 	Swarm   SwarmStats
 	URLs    layout.URLs
+	// Resumable takes PeerTube's resumable uploads, Edits and Removals
+	// its video edits and deletions; without one, its endpoints answer 503.
+	Resumable ResumableUploads
+	Edits     VideoEdits
+	Removals  VideoRemovals
 	// Contacts keeps the contact form's messages; without it the contact
 	// endpoints answer 404. ContactMail, when set, mails each stored one.
 	// ContactLimit is the messages one client may send (zero:
@@ -106,6 +111,7 @@ const (
 const (
 	allowRead    = "GET, HEAD, OPTIONS"
 	allowUpload  = "POST, OPTIONS"
+	allowVideo   = "GET, HEAD, PUT, DELETE, OPTIONS"
 	allowAdmin   = "GET, PUT, OPTIONS"
 	allowDelete  = "DELETE, OPTIONS"
 	allowContact = "POST, OPTIONS"
@@ -119,13 +125,23 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 		if a.method(ctx, allowUpload, ctx.IsPost()) {
 			a.upload(ctx)
 		}
+	case string(path) == layout.ResumableUploadPath:
+		if a.method(ctx, allowResumable, ctx.IsPost() || ctx.IsPut() || ctx.IsDelete()) {
+			a.resumable(ctx)
+		}
 	case string(path) == layout.VideosPath:
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.listVideos(ctx)
 		}
 	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.IndexByte(path[len(videoPrefix):], '/') < 0:
-		if a.method(ctx, allowRead, isRead(ctx)) {
-			a.getVideo(ctx, string(path[len(videoPrefix):]))
+		ref := string(path[len(videoPrefix):])
+		switch {
+		case ctx.IsPut():
+			a.updateVideo(ctx, ref)
+		case ctx.IsDelete():
+			a.deleteVideo(ctx, ref)
+		case a.method(ctx, allowVideo, isRead(ctx)):
+			a.getVideo(ctx, ref)
 		}
 	case string(path) == configPath:
 		if a.method(ctx, allowRead, isRead(ctx)) {

@@ -123,7 +123,11 @@ func TestEveryAnswerFollowsOneRule(t *testing.T) {
 		{"GET", "/api/v1/admin/p2p", testToken, 200, ""},
 		{"DELETE", "/api/v1/admin/p2p", testToken, 405, allowAdmin},
 		{"POST", "/api/v1/videos", "", 405, allowRead},
-		{"PUT", "/api/v1/videos/1", "", 405, allowRead},
+		{"POST", "/api/v1/videos/1", "", 405, allowVideo},
+		{"PUT", "/api/v1/videos/1", "", 401, ""},
+		{"DELETE", "/api/v1/videos/1", "", 401, ""},
+		{"GET", "/api/v1/videos/upload-resumable", "", 405, allowResumable},
+		{"PUT", "/api/v1/videos/upload-resumable", "", 401, ""},
 		{"GET", "/api/v1/videos/upload", "", 405, allowUpload},
 		{"GET", "/api/v1/admin/tracker", testToken, 404, ""}, // no swarm in this node
 	} {

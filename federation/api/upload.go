@@ -68,6 +68,11 @@ func (a *API) upload(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	a.logger.Info("upload accepted", "id", v.ID, "uuid", v.UUID, "name", v.Name, "size", v.SourceSize)
+	writeUploaded(ctx, v)
+}
+
+// writeUploaded answers a finished upload as PeerTube does.
+func writeUploaded(ctx *fasthttp.RequestCtx, v origin.Video) {
 	var answer struct {
 		Video struct {
 			ID        int64  `json:"id"`

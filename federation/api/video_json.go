@@ -21,6 +21,8 @@ type videoJSON struct {
 	UUID                string                  `json:"uuid"`
 	ShortUUID           string                  `json:"shortUUID"`
 	Name                string                  `json:"name"`
+	Description         string                  `json:"description"`
+	Support             string                  `json:"support"`
 	Duration            int64                   `json:"duration"`
 	State               labelled                `json:"state"`
 	TranscodingProgress *float64                `json:"transcodingProgress,omitempty"`
@@ -84,6 +86,8 @@ func newVideoJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 		UUID:               v.UUID,
 		ShortUUID:          v.ShortUUID,
 		Name:               v.Name,
+		Description:        v.Description,
+		Support:            v.Support,
 		Duration:           int64(math.Round(v.Duration)),
 		State:              stateOf(v),
 		StateReason:        stateReason(v),

@@ -6,8 +6,6 @@ import (
 	"strconv"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/peeredge/peeredge/origin"
 )
 
 // Paging limits, as PeerTube's: count defaults to 15 and is capped at 100.
@@ -53,17 +51,9 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 }
 
 func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
-	v, err := a.cfg.Videos.Video(ctx, ref)
-	switch {
-	case errors.Is(err, origin.ErrNotFound):
-		writeProblem(ctx, http.StatusNotFound, "video not found")
-		return
-	case err != nil:
-		a.logger.Error("get video", "ref", ref, "err", err)
-		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
-		return
+	if v, ok := a.videoByRef(ctx, ref); ok {
+		writeJSON(ctx, http.StatusOK, newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled()))
 	}
-	writeJSON(ctx, http.StatusOK, newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled()))
 }
 
 // serverConfig is the part of PeerTube's server config players read to

@@ -20,6 +20,10 @@ const (
 	APIPrefix  = "/api/"
 	VideosPath = "/api/v1/videos"
 	UploadPath = "/api/v1/videos/upload"
+	// ResumableUploadPath is PeerTube's resumable upload; a session is
+	// named by its upload_id query parameter (ResumableUploadParam).
+	ResumableUploadPath  = "/api/v1/videos/upload-resumable"
+	ResumableUploadParam = "upload_id"
 	// AdminPrefix holds the API's admin endpoints. They and UploadPath take
 	// the admin token, and the edge answers them without CORS.
 	AdminPrefix = "/api/v1/admin/"
@@ -119,6 +123,12 @@ func (u URLs) Video(ref string) string { return u.base + VideosPath + "/" + ref 
 
 // Upload is the API address of PeerTube's legacy upload.
 func (u URLs) Upload() string { return u.base + UploadPath }
+
+// ResumableUpload is the address of a resumable upload session (the
+// Location a PeerTube client sends its chunks to).
+func (u URLs) ResumableUpload(id string) string {
+	return u.base + ResumableUploadPath + "?" + ResumableUploadParam + "=" + url.QueryEscape(id)
+}
 
 // Trackers are the node's announce URLs: HTTP first, then WebSocket.
 func (u URLs) Trackers() []string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/federation/api"
+	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/segmenter"
 	"github.com/peeredge/peeredge/swarm/seeder"
 	"github.com/peeredge/peeredge/swarm/tracker"
@@ -40,14 +41,17 @@ type Config struct {
 	// is kept (for the administrator to look at) before it is removed; 0
 	// keeps them. The video stays in the catalogue with its reason.
 	KeepFailedOriginals time.Duration
-	FFmpeg, FFprobe     string // binaries; default from PATH
-	P2P                 *bool  // sets the persisted P2P switch at start; nil keeps it (default on)
-	Tracker             tracker.Config
-	NoSeed              bool   // no BitTorrent seeder (WebSeeds still serve every file)
-	NoWebRTC            bool   // the seeder answers no WebTorrent (browser) peers
-	SeedAddr            string // seeder's TCP/uTP listen host; default the host of Listen
-	SeedPort            int    // seeder's TCP/uTP port; 0 picks a free one
-	UploadRate          int64  // seeder upload limit in bytes/s; 0 = unlimited
+	// UploadSessionTTL is how long a resumable upload may sit idle before
+	// it and its bytes are removed.
+	UploadSessionTTL time.Duration
+	FFmpeg, FFprobe  string // binaries; default from PATH
+	P2P              *bool  // sets the persisted P2P switch at start; nil keeps it (default on)
+	Tracker          tracker.Config
+	NoSeed           bool   // no BitTorrent seeder (WebSeeds still serve every file)
+	NoWebRTC         bool   // the seeder answers no WebTorrent (browser) peers
+	SeedAddr         string // seeder's TCP/uTP listen host; default the host of Listen
+	SeedPort         int    // seeder's TCP/uTP port; 0 picks a free one
+	UploadRate       int64  // seeder upload limit in bytes/s; 0 = unlimited
 	// The edge's connection limits (see edge.Config). MaxConns 0 derives
 	// it from the open-file limit; MaxConnsPerIP 0 means none; trusted
 	// proxies (Tracker.TrustedProxies) are exempt from it.
@@ -87,6 +91,7 @@ func Defaults() Config {
 		Rungs:               segmenter.DefaultRungs(),
 		Workers:             1,
 		KeepFailedOriginals: 7 * 24 * time.Hour,
+		UploadSessionTTL:    origin.DefaultUploadSessionTTL,
 		FFmpeg:              segmenter.DefaultFFmpeg,
 		FFprobe:             segmenter.DefaultFFprobe,
 		SeedPort:            seeder.DefaultListenPort,
@@ -119,6 +124,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Workers <= 0 {
 		c.Workers = d.Workers
+	}
+	if c.UploadSessionTTL <= 0 {
+		c.UploadSessionTTL = d.UploadSessionTTL
 	}
 	if c.FFmpeg == "" {
 		c.FFmpeg = d.FFmpeg

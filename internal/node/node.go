@@ -189,6 +189,9 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	a := api.New(api.Config{
 		Videos:        n.catalog,
 		Uploads:       n.intake,
+		Resumable:     n.intake,
+		Edits:         n.catalog,
+		Removals:      publisher,
 		Tokens:        n.catalog,
 		P2P:           n,
 		Swarm:         sw,
@@ -227,6 +230,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if n.mailer != nil {
 		wg.Go(func() { n.mailer.Run(ctx) })
 	}
+	wg.Go(func() { n.sweepUploads(ctx) })
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
@@ -287,6 +291,26 @@ func (n *Node) pruneFailedOriginals(ctx context.Context, p *publish.Publisher) {
 	for {
 		if _, err := p.PruneFailedOriginals(ctx, time.Now().Add(-n.cfg.KeepFailedOriginals)); err != nil && ctx.Err() == nil {
 			n.logger.Warn("remove originals of failed videos", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// sweepUploads removes idle resumable uploads and their bytes, at start
+// and then every quarter of their time to live (at most hourly), until ctx
+// is done.
+func (n *Node) sweepUploads(ctx context.Context) {
+	tick := time.NewTicker(min(n.cfg.UploadSessionTTL/4, time.Hour))
+	defer tick.Stop()
+	for {
+		if removed, err := n.intake.SweepUploads(ctx, n.cfg.UploadSessionTTL); err != nil && ctx.Err() == nil {
+			n.logger.Warn("remove idle uploads", "err", err)
+		} else if len(removed) > 0 {
+			n.logger.Info("removed idle uploads", "uploads", removed)
 		}
 		select {
 		case <-ctx.Done():

@@ -32,6 +32,7 @@ type testNode struct {
 	base  string
 	token string
 	data  string
+	stop  func() // stops the node and closes its data directory (also at cleanup)
 }
 
 const testToken = "test-admin-token-0123456789"
@@ -60,21 +61,25 @@ func startNode(t *testing.T, cfg Config) *testNode {
 	}
 	done := make(chan error, 1)
 	go func() { done <- n.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("node did not stop within 30 s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("node did not stop within 30 s")
-		}
-		if err := n.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return &testNode{Node: n, base: "http://" + ln.Addr().String(), token: testToken, data: cfg.DataDir}
+			if err := n.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &testNode{Node: n, base: "http://" + ln.Addr().String(), token: testToken, data: cfg.DataDir, stop: stop}
 }
 
 // testWriter sends log lines to the test's log until the test ends; the
