@@ -56,6 +56,7 @@ type Video struct {
 	Duration   float64 // seconds
 	SourceSize int64
 	SourceName string
+	ChannelID  int64 // the channel it was uploaded to; 0 before channels existed
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Renditions []Rendition

@@ -126,6 +126,7 @@ func (r *Received) Discard() {
 type Metadata struct {
 	Name       string // required; trimmed, at most 120 characters
 	SourceName string // the file's own name, kept for the record
+	ChannelID  int64  // the channel it is published in (0: none said)
 }
 
 // spaceCheckEvery is how much of a file is received between two looks at
@@ -367,6 +368,7 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 		Duration:   duration,
 		SourceSize: file.size,
 		SourceName: cleanSourceName(m.SourceName),
+		ChannelID:  m.ChannelID,
 	}
 	var out Video
 	err = in.cfg.Catalog.update(ctx, func(txn *badger.Txn) error {
