@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -184,21 +181,11 @@ func (a *API) oauthClient(ctx *fasthttp.RequestCtx) {
 func (a *API) token(ctx *fasthttp.RequestCtx) {
 	addr := tracker.AccountKey(a.clientAddr(ctx))
 	if wait := a.loginLimit.wait(addr, time.Now()); wait > 0 {
-		secs := strconv.Itoa(int(math.Ceil(max(wait, time.Second).Seconds())))
-		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, secs)
-		a.refuse(ctx, http.StatusTooManyRequests, "too many failed logins from your address: try again in "+secs+" seconds")
+		a.tooMany(ctx, wait, "too many failed logins from your address")
 		return
 	}
-	body, err := readSmallBody(ctx, maxTokenBody)
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		a.refuse(ctx, http.StatusRequestEntityTooLarge, "token request larger than "+strconv.Itoa(maxTokenBody>>10)+" KiB")
-		return
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		a.refuse(ctx, http.StatusRequestTimeout, "token request stalled: no data arrived for too long")
-		return
-	case err != nil:
-		a.refuse(ctx, http.StatusBadRequest, "token request interrupted")
+	body, ok := a.readBody(ctx, maxTokenBody, "token request")
+	if !ok {
 		return
 	}
 	pair, err := a.grant(ctx, string(ctx.Request.Header.ContentType()), body)

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"os"
+	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -101,6 +105,30 @@ func (a *API) authorizeAdmin(ctx *fasthttp.RequestCtx) (Caller, bool) {
 func (a *API) unauthorized(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="peeredge"`)
 	writeProblem(ctx, http.StatusUnauthorized, "a valid admin bearer token or OAuth access token is required")
+}
+
+// tooMany answers 429 with Retry-After: wait, rounded up to seconds.
+func (a *API) tooMany(ctx *fasthttp.RequestCtx, wait time.Duration, why string) {
+	secs := strconv.Itoa(int(math.Ceil(max(wait, time.Second).Seconds())))
+	ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, secs)
+	a.refuse(ctx, http.StatusTooManyRequests, why+": try again in "+secs+" seconds")
+}
+
+// readBody reads a small request body (readSmallBody), or answers 413,
+// 408 or 400 naming what the body is and returns false.
+func (a *API) readBody(ctx *fasthttp.RequestCtx, limit int64, what string) ([]byte, bool) {
+	body, err := readSmallBody(ctx, limit)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		a.refuse(ctx, http.StatusRequestEntityTooLarge, what+" larger than "+strconv.Itoa(int(limit>>10))+" KiB")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		a.refuse(ctx, http.StatusRequestTimeout, what+" stalled: no data arrived for too long")
+	case err != nil:
+		a.refuse(ctx, http.StatusBadRequest, what+" interrupted")
+	default:
+		return body, true
+	}
+	return nil, false
 }
 
 // errBodyTooLarge is readSmallBody's refusal of a body over its limit.
