@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -114,7 +115,12 @@ const bcryptCost = 10
 
 // dummyHash is compared against when the user is unknown, so that an
 // unknown name costs what a wrong password does.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcryptCost)
+// It is made on first use: at init it would cost every start of every
+// program that imports origin.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcryptCost)
+	return h
+})
 
 type tokenRecord struct {
 	UserID         int64
@@ -317,7 +323,7 @@ func (c *Catalog) Authenticate(ctx context.Context, username, password string) (
 	}
 	hash := u.PasswordHash
 	if err != nil {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil {
 		return User{}, ErrBadCredentials
