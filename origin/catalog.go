@@ -60,6 +60,7 @@ type Video struct {
 	// description and the "support this creator" text); empty: none.
 	Description string `json:",omitempty"`
 	Support     string `json:",omitempty"`
+	ChannelID   int64  // the channel it was uploaded to; 0 before channels existed
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Renditions  []Rendition

@@ -135,6 +135,7 @@ type Metadata struct {
 	SourceName  string // the file's own name, kept for the record
 	Description string // optional; PeerTube's limits (see validText)
 	Support     string // optional; PeerTube's limits (see validText)
+	ChannelID   int64  // the channel it is published in (0: none said)
 }
 
 // spaceCheckEvery is how much of a file is received between two looks at
@@ -394,6 +395,7 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 		SourceName:  cleanSourceName(m.SourceName),
 		Description: strings.TrimSpace(m.Description),
 		Support:     strings.TrimSpace(m.Support),
+		ChannelID:   m.ChannelID,
 	}
 	var out Video
 	err = in.cfg.Catalog.update(ctx, func(txn *badger.Txn) error {

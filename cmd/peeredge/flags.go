@@ -13,6 +13,7 @@ import (
 
 	"github.com/peeredge/peeredge/swarm/tracker"
 
+	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/internal/node"
 )
 
@@ -33,6 +34,13 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.cfg.DataDir, "data", env("DATA", d.DataDir), "data directory: catalogue, media, originals")
 	fs.StringVar(&o.cfg.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL viewers reach the node at (default http://LISTEN, https:// with --tls-cert)")
 	fs.StringVar(&o.cfg.AdminToken, "admin-token", env("ADMIN_TOKEN", ""), "admin bearer token to store (default: create one on first start)")
+	// The admin password comes from the environment only: a command
+	// line is visible to every user of the machine. It is taken out of
+	// the environment so that ffmpeg and other children do not inherit it.
+	o.cfg.AdminPassword = os.Getenv("PEEREDGE_ADMIN_PASSWORD")
+	os.Unsetenv("PEEREDGE_ADMIN_PASSWORD")
+	fs.DurationVar(&o.cfg.TokenTTL.Access, "access-token-ttl", envDuration("ACCESS_TOKEN_TTL", api.DefaultAccessTTL), "how long an OAuth access token lives")
+	fs.DurationVar(&o.cfg.TokenTTL.Refresh, "refresh-token-ttl", envDuration("REFRESH_TOKEN_TTL", api.DefaultRefreshTTL), "how long an OAuth refresh token lives (each use replaces it)")
 	fs.Var(byteSize{&o.cfg.MaxUploadSize}, "max-upload-size", "largest accepted video file, e.g. 512MiB, 8GiB")
 	o.cfg.MaxUploadSize = envSize("MAX_UPLOAD_SIZE", d.MaxUploadSize)
 	fs.Var(byteSize{&o.cfg.DiskReserve}, "disk-reserve", "free disk space uploads and transcodes leave, e.g. 256MiB (at least 48MiB)")

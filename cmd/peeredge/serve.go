@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/peeredge/peeredge/internal/node"
+	"github.com/peeredge/peeredge/origin"
 )
 
 func serve(ctx context.Context, args []string) error {
@@ -38,6 +39,10 @@ func serveNode(ctx context.Context, n *node.Node, listen string) error {
 // announceToken shows a newly created admin token, the only time it exists
 // in plain text.
 func announceToken(n *node.Node) {
+	if n.NewAdminPassword != "" {
+		fmt.Fprintf(os.Stderr, "\nPassword of the admin user %q, for PeerTube's tools (shown once; only its hash is stored;\n"+
+			"set PEEREDGE_ADMIN_PASSWORD at a start to replace it):\n\n    %s\n", origin.AdminUsername, n.NewAdminPassword)
+	}
 	if n.NewAdminToken == "" {
 		return
 	}

@@ -70,6 +70,15 @@ type Config struct {
 	ContactMail  ContactMail
 	ContactLimit RateLimit
 	ClientAddrs  ClientAddrs
+	// Accounts keeps users, channels and OAuth tokens; without it the
+	// account and OAuth endpoints answer 404 and only the admin token
+	// authorizes. TokenTTL is how long OAuth tokens live (zero fields:
+	// DefaultAccessTTL, DefaultRefreshTTL); LoginLimit is the failed
+	// logins one client may make (zero: DefaultLoginCount per
+	// DefaultLoginWindow).
+	Accounts   Accounts
+	TokenTTL   origin.TokenTTL
+	LoginLimit RateLimit
 	// MaxUploadSize bounds the video file of one upload, in bytes; a body
 	// announced larger (with the form's overhead) is refused before it is read.
 	MaxUploadSize int64
@@ -84,6 +93,7 @@ type API struct {
 	cfg          Config
 	logger       *slog.Logger
 	contactLimit *limiter
+	loginLimit   *limiter
 }
 
 // New returns the API for cfg.
@@ -94,7 +104,16 @@ func New(cfg Config) *API {
 	if cfg.ContactLimit.Count <= 0 || cfg.ContactLimit.Window <= 0 {
 		cfg.ContactLimit = RateLimit{Count: DefaultContactCount, Window: DefaultContactWindow}
 	}
-	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit)}
+	if cfg.LoginLimit.Count <= 0 || cfg.LoginLimit.Window <= 0 {
+		cfg.LoginLimit = RateLimit{Count: DefaultLoginCount, Window: DefaultLoginWindow}
+	}
+	if cfg.TokenTTL.Access <= 0 {
+		cfg.TokenTTL.Access = DefaultAccessTTL
+	}
+	if cfg.TokenTTL.Refresh <= 0 {
+		cfg.TokenTTL.Refresh = DefaultRefreshTTL
+	}
+	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit), loginLimit: newLimiter(cfg.LoginLimit)}
 }
 
 // Paths of the endpoints, under layout.APIPrefix.
@@ -120,6 +139,9 @@ const (
 // Handler routes a request below layout.APIPrefix.
 func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path() // decoded and normalised by fasthttp
+	if a.cfg.Accounts != nil && a.routeAccounts(ctx, string(path)) {
+		return
+	}
 	switch {
 	case string(path) == layout.UploadPath:
 		if a.method(ctx, allowUpload, ctx.IsPost()) {

@@ -3,10 +3,8 @@ package api
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -59,21 +57,11 @@ func (a *API) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 func (a *API) contact(ctx *fasthttp.RequestCtx) {
 	addr := a.clientAddr(ctx)
 	if ok, wait := a.contactLimit.allow(tracker.AccountKey(addr), time.Now()); !ok {
-		secs := strconv.Itoa(int(math.Ceil(max(wait, time.Second).Seconds())))
-		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, secs)
-		a.refuse(ctx, http.StatusTooManyRequests, "too many messages from your address: try again in "+secs+" seconds")
+		a.tooMany(ctx, wait, "too many messages from your address")
 		return
 	}
-	body, err := readSmallBody(ctx, maxContactBody)
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		a.refuse(ctx, http.StatusRequestEntityTooLarge, "message larger than "+strconv.Itoa(maxContactBody>>10)+" KiB")
-		return
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		a.refuse(ctx, http.StatusRequestTimeout, "message stalled: no data arrived for too long")
-		return
-	case err != nil:
-		a.refuse(ctx, http.StatusBadRequest, "message interrupted")
+	body, ok := a.readBody(ctx, maxContactBody, "message")
+	if !ok {
 		return
 	}
 	form, invalid, err := parseContactForm(body)

@@ -18,7 +18,10 @@ import (
 	"github.com/peeredge/peeredge/segmenter"
 )
 
-const testToken = "test-admin-token"
+const (
+	testToken    = "test-admin-token"
+	testPassword = "test-root-password"
+)
 
 // testSwitch is the P2P switch's contract in memory (internal/node's
 // switch also persists it and tells the tracker).
@@ -49,6 +52,8 @@ type envOptions struct {
 	stun        []string
 	clientAddrs ClientAddrs
 	contactMail ContactMail
+	tokenTTL    origin.TokenTTL
+	loginLimit  RateLimit
 }
 
 func newTestEnv(t testing.TB, o envOptions) *testEnv {
@@ -61,6 +66,9 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	t.Cleanup(func() { catalog.Close() })
 	if _, err := catalog.EnsureAdminToken(context.Background(), testToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := catalog.EnsureAdminUser(context.Background(), testPassword); err != nil {
 		t.Fatal(err)
 	}
 	store, err := origin.NewStore(filepath.Join(dir, "data"), nil)
@@ -82,7 +90,8 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	env := &testEnv{catalog: catalog, store: store, queue: queue, p2p: new(testSwitch)}
 	env.p2p.on.Store(true)
 	env.api = New(Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload,
-		STUNServers: o.stun, Contacts: catalog, ContactMail: o.contactMail, ClientAddrs: o.clientAddrs, Logger: logger})
+		STUNServers: o.stun, Contacts: catalog, ContactMail: o.contactMail, ClientAddrs: o.clientAddrs, Logger: logger,
+		Accounts: catalog, TokenTTL: o.tokenTTL, LoginLimit: o.loginLimit})
 	env.base = edgetest.Serve(t, edge.Config{
 		MediaDir:    store.Disk().MediaDir(),
 		Mounts:      []edge.Mount{{Path: layout.APIPrefix, Handler: env.api.Handler}},

@@ -55,6 +55,18 @@ func (l *limiter) allow(key netip.Addr, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
+// wait reports, without counting anything, how long key must wait
+// before its next request is allowed (0: it may go now).
+func (l *limiter) wait(key netip.Addr, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	log := l.live(l.seen[key], now)
+	if len(log) < l.limit.Count {
+		return 0
+	}
+	return log[0].Add(l.limit.Window).Sub(now)
+}
+
 // live drops the times that left the window.
 func (l *limiter) live(log []time.Time, now time.Time) []time.Time {
 	for len(log) > 0 && now.Sub(log[0]) >= l.limit.Window {

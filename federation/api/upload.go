@@ -9,6 +9,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -36,7 +38,8 @@ func (a *API) refuse(ctx *fasthttp.RequestCtx, status int, reason string) {
 // upload takes PeerTube's legacy upload (multipart/form-data with
 // videofile and name) and streams the file to the intake.
 func (a *API) upload(ctx *fasthttp.RequestCtx) {
-	if !a.authorize(ctx) {
+	caller, ok := a.authorizeAdmin(ctx)
+	if !ok {
 		ctx.SetConnectionClose()
 		return
 	}
@@ -56,7 +59,7 @@ func (a *API) upload(ctx *fasthttp.RequestCtx) {
 		a.refuse(ctx, status, reason)
 		return
 	}
-	v, err := a.receiveForm(ctx, string(ctx.Request.Header.ContentType()), ctx.RequestBodyStream())
+	v, err := a.receiveForm(ctx, caller, string(ctx.Request.Header.ContentType()), ctx.RequestBodyStream())
 	if err != nil {
 		status, reason := uploadRefusal(err)
 		if status >= 500 {
@@ -142,9 +145,10 @@ func readError(ctx context.Context, err error) *formError {
 
 // receiveForm reads a multipart/form-data body as a stream: the
 // "videofile" part goes to the intake as it arrives, "name" is required,
-// PeerTube's other fields are accepted and ignored (within limits), and the
+// "channelId" must name a channel of the caller's account (none: the
+// caller's first channel, if the node keeps accounts), PeerTube's other fields are accepted and ignored (within limits), and the
 // fields may come in any order. On any failure nothing is left behind.
-func (a *API) receiveForm(ctx context.Context, contentType string, body io.Reader) (origin.Video, error) {
+func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string, body io.Reader) (origin.Video, error) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
 		return origin.Video{}, refuse(http.StatusBadRequest, err, "content type must be multipart/form-data with a boundary, got %q", contentType)
@@ -155,6 +159,8 @@ func (a *API) receiveForm(ctx context.Context, contentType string, body io.Reade
 		sourceName string
 		name       string
 		haveName   bool
+		channelID  string
+		haveChan   bool
 		discarded  int64
 	)
 	defer func() { file.Discard() }() // does nothing once committed
@@ -185,6 +191,12 @@ func (a *API) receiveForm(ctx context.Context, contentType string, body io.Reade
 			}
 			haveName = true
 			name, err = readField(ctx, part, "name")
+		case "channelId":
+			if haveChan {
+				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one channelId field")
+			}
+			haveChan = true
+			channelID, err = readField(ctx, part, "channelId")
 		default:
 			var n int64
 			n, err = io.Copy(io.Discard, io.LimitReader(part, maxDiscardBytes-discarded+1))
@@ -207,7 +219,44 @@ func (a *API) receiveForm(ctx context.Context, contentType string, body io.Reade
 	if !haveName {
 		return origin.Video{}, refuse(http.StatusBadRequest, nil, "missing name")
 	}
-	return a.cfg.Uploads.Commit(ctx, file, origin.Metadata{Name: name, SourceName: sourceName})
+	channel, err := a.uploadChannel(ctx, caller, channelID, haveChan)
+	if err != nil {
+		return origin.Video{}, err
+	}
+	return a.cfg.Uploads.Commit(ctx, file, origin.Metadata{Name: name, SourceName: sourceName, ChannelID: channel})
+}
+
+// uploadChannel checks the channelId of an upload: a channel of the
+// caller's account. Without one it is the caller's first channel; 0 when
+// the node keeps no accounts.
+func (a *API) uploadChannel(ctx context.Context, caller Caller, field string, given bool) (int64, error) {
+	if a.cfg.Accounts == nil {
+		if given {
+			return 0, refuse(http.StatusBadRequest, nil, "this node has no channels: leave channelId out")
+		}
+		return 0, nil
+	}
+	var want int64
+	if given {
+		id, err := strconv.ParseInt(strings.TrimSpace(field), 10, 64)
+		if err != nil || id <= 0 {
+			return 0, refuse(http.StatusBadRequest, nil, "channelId must be a channel's numeric id")
+		}
+		want = id
+	}
+	chans, err := a.cfg.Accounts.UserChannels(ctx, caller.User.ID)
+	if err != nil {
+		return 0, fmt.Errorf("channels of the uploader: %w", err)
+	}
+	for _, ch := range chans {
+		if want == 0 || ch.ID == want {
+			return ch.ID, nil
+		}
+	}
+	if given {
+		return 0, refuse(http.StatusBadRequest, nil, "unknown video channel %d for this account", want)
+	}
+	return 0, nil
 }
 
 func readField(ctx context.Context, part io.Reader, field string) (string, error) {

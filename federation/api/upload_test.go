@@ -290,7 +290,7 @@ func FuzzReceiveForm(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := env.api.receiveForm(ctx, "multipart/form-data; boundary="+boundary, bytes.NewReader(body))
+		v, err := env.api.receiveForm(ctx, Caller{}, "multipart/form-data; boundary="+boundary, bytes.NewReader(body))
 		want := before
 		if err == nil {
 			want++

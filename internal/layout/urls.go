@@ -45,6 +45,13 @@ const (
 // NodeInfo is the address of the node's NodeInfo 2.0 document.
 func (u URLs) NodeInfo() string { return u.base + NodeInfoPath }
 
+// Where PeerTube's accounts and channels live (their ActivityPub actors
+// and pages); followed by the account's or channel's name.
+const (
+	AccountPrefix = "/accounts/"
+	ChannelPrefix = "/video-channels/"
+)
+
 // The web pages' paths (package web owns what is below its prefixes).
 // HomePath is matched exactly: the edge's own 404s stay its own.
 const (
@@ -120,6 +127,12 @@ func (u URLs) Torrent(name string) string { return u.base + TorrentPrefix + name
 
 // Video is the API address of a video, by id, uuid or shortUUID.
 func (u URLs) Video(ref string) string { return u.base + VideosPath + "/" + ref }
+
+// Account is the URL of the account named name.
+func (u URLs) Account(name string) string { return u.base + AccountPrefix + name }
+
+// Channel is the URL of the channel named name.
+func (u URLs) Channel(name string) string { return u.base + ChannelPrefix + name }
 
 // Upload is the API address of PeerTube's legacy upload.
 func (u URLs) Upload() string { return u.base + UploadPath }

@@ -25,11 +25,20 @@ import (
 // Config is everything a node is started with. The zero value of each field
 // means its default (see Defaults).
 type Config struct {
-	Listen        string // host:port of the HTTP server
-	DataDir       string // catalogue, media, originals, temp files
-	PublicURL     string // base URL viewers reach the node at; default http(s)://{Listen}
-	AdminToken    string // if set, replaces the stored admin token's hash
-	MaxUploadSize int64  // bytes of one uploaded video file
+	Listen     string // host:port of the HTTP server
+	DataDir    string // catalogue, media, originals, temp files
+	PublicURL  string // base URL viewers reach the node at; default http(s)://{Listen}
+	AdminToken string // if set, replaces the stored admin token's hash
+	// AdminPassword is the password of the admin user (root): set on
+	// first start (empty: a random one, in Node.NewAdminPassword), and
+	// replacing the stored one when set later. TokenTTL is how long OAuth
+	// tokens live (zero fields: api.DefaultAccessTTL, api.DefaultRefreshTTL);
+	// LoginLimit the failed logins one client may make (zero:
+	// api.DefaultLoginCount per api.DefaultLoginWindow).
+	AdminPassword string
+	TokenTTL      origin.TokenTTL
+	LoginLimit    api.RateLimit
+	MaxUploadSize int64 // bytes of one uploaded video file
 	// DiskReserve is the free space uploads and transcodes leave on the data
 	// directory's filesystem (see origin.Space); at least
 	// origin.MinDiskReserve.

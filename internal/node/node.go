@@ -43,6 +43,10 @@ type Node struct {
 	// NewAdminToken is the admin token created on this start, to be shown
 	// once; empty when one already existed or was given.
 	NewAdminToken string
+	// NewAdminPassword is the admin user's password created on this
+	// start, to be shown once; empty when the user existed or the
+	// password was given.
+	NewAdminPassword string
 }
 
 // Open opens (or creates) the node's data directory. Only one process may
@@ -120,6 +124,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		catalog.Close()
 		return nil, fmt.Errorf("admin token: %w", err)
+	}
+	n.NewAdminPassword, err = catalog.EnsureAdminUser(ctx, cfg.AdminPassword)
+	if err != nil {
+		catalog.Close()
+		return nil, fmt.Errorf("admin user: %w", err)
 	}
 	if err := n.loadP2P(ctx, cfg.P2P); err != nil {
 		catalog.Close()
@@ -201,6 +210,9 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Contacts:      n.catalog,
 		ContactMail:   contactMail,
 		ContactLimit:  n.cfg.ContactLimit,
+		Accounts:      n.catalog,
+		TokenTTL:      n.cfg.TokenTTL,
+		LoginLimit:    n.cfg.LoginLimit,
 		ClientAddrs:   sw.tracker,
 		Logger:        n.logger,
 	})

@@ -19,6 +19,10 @@ const ContentType = "application/problem+json; charset=utf-8"
 // wrong, keyed by their names, as PeerTube sends express-validator's
 // failures.
 type Details struct {
+	// Type and Code name an error of PeerTube's OAuth (its res.fail with
+	// a type): Code is e.g. "invalid_grant", Type the URL of its doc.
+	Type          string                  `json:"type,omitempty"`
+	Code          string                  `json:"code,omitempty"`
 	Status        int                     `json:"status"`
 	Title         string                  `json:"title"`
 	Detail        string                  `json:"detail"`
