@@ -161,6 +161,7 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 		v.Progress = 1
 		v.Duration = res.Duration.Seconds()
 		v.Renditions = renditions
+		v.Thumbnail, v.Preview = res.Thumbnail, res.Preview
 		return nil
 	})
 	if err != nil {
