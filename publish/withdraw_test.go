@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/peeredge/peeredge/edge"
@@ -146,4 +147,46 @@ func TestCrashBeforeCatalogueWrite(t *testing.T) {
 		t.Fatalf("state %v, want failed", v.State)
 	}
 	wantNothingServed(t, env, v.UUID, images...)
+}
+
+// TestEnsureImagesOfOlderVideo: a video published before the node made
+// images gets them at start, served and named in the catalogue; one that
+// has them is left alone.
+func TestEnsureImagesOfOlderVideo(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	p := New(env.cfg)
+	v := env.publish(t, p)
+	// What an older node left: no images, none named.
+	for _, name := range []string{v.Thumbnail, v.Preview} {
+		if err := os.Remove(filepath.Join(env.store.Disk().HLSDir(v.UUID), name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.catalog.UpdateVideo(context.Background(), v.ID, func(v *origin.Video) error {
+		v.Thumbnail, v.Preview = "", ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.EnsureImages(context.Background())
+	got, err := env.catalog.Video(context.Background(), v.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Thumbnail == "" || got.Preview == "" {
+		t.Fatalf("no images after EnsureImages: %+v", got)
+	}
+	for path, status := range served(t, env, v.UUID, got.Thumbnail, got.Preview) {
+		if status != http.StatusOK {
+			t.Errorf("GET %s = %d", path, status)
+		}
+	}
+	if left, _ := os.ReadDir(env.store.Disk().TmpDir()); len(left) != 0 {
+		t.Errorf("staging left behind: %v", left)
+	}
+	p.EnsureImages(context.Background())
+	if again, _ := env.catalog.Video(context.Background(), v.UUID); again.Thumbnail != got.Thumbnail || !again.UpdatedAt.Equal(got.UpdatedAt) {
+		t.Errorf("a video with images was touched: %+v", again)
+	}
 }

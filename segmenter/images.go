@@ -2,6 +2,8 @@ package segmenter
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"image/jpeg"
@@ -24,6 +26,16 @@ type imagePlan struct {
 	// thumbnail and preview are file: URLs in the run's scratch directory;
 	// the segmenter names the images by their bytes once they are written.
 	thumbnail, preview string
+}
+
+// newImagePlan plans the images of src, written by ffmpeg into scratch.
+func newImagePlan(src probed, scratch string) *imagePlan {
+	return &imagePlan{
+		at:        imageTime(cmp.Or(src.videoDuration, src.Duration)),
+		portrait:  src.Width <= src.Height,
+		thumbnail: "file:" + filepath.Join(scratch, thumbnailScratch),
+		preview:   "file:" + filepath.Join(scratch, previewScratch),
+	}
 }
 
 // imageMaxTime is how far into a video its images are taken at most.
@@ -130,3 +142,41 @@ const (
 	thumbnailScratch = "thumbnail.jpg"
 	previewScratch   = "preview.jpg"
 )
+
+// Images makes the thumbnail and preview of a video published before the
+// segmenter made them, from input (its top rung: the picture at its
+// displayed shape), into outDir, in one short ffmpeg run that decodes up to
+// the chosen frame. Both names are "" when no image could be made.
+func (c Config) Images(ctx context.Context, input, outDir, uuid string) (thumbnail, preview string, err error) {
+	if id, err := layout.CanonicalUUID(uuid); err != nil || id != uuid {
+		return "", "", fmt.Errorf("images: want a canonical uuid, got %q: %w", uuid, layout.ErrInvalidUUID)
+	}
+	src, err := c.probe(ctx, input)
+	if err != nil {
+		return "", "", fmt.Errorf("images: %w", err)
+	}
+	inputURL, err := fileURL(input)
+	if err != nil {
+		return "", "", fmt.Errorf("images: %w", err)
+	}
+	outDir, err = filepath.Abs(outDir)
+	if err != nil {
+		return "", "", fmt.Errorf("images: %w", err)
+	}
+	scratch, err := os.MkdirTemp(outDir, ".ffmpeg-")
+	if err != nil {
+		return "", "", fmt.Errorf("images: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	ip := newImagePlan(src, scratch)
+	var graph strings.Builder
+	ip.filters(&graph, fmt.Sprintf("[0:%d]", src.videoStream))
+	args := []string{"-hide_banner", "-nostdin", "-n", "-loglevel", "warning", "-nostats", "-progress", "pipe:1"}
+	args = append(args, safeInputArgs()...)
+	args = append(args, "-f", src.demuxer, "-i", inputURL, "-filter_complex", strings.TrimPrefix(graph.String(), ";"))
+	args = append(args, ip.outputArgs()...)
+	if err := c.runFFmpeg(ctx, args, src.Duration, outDir, func(float64) {}); err != nil {
+		return "", "", fmt.Errorf("images: %w", err)
+	}
+	return c.placeImages(scratch, outDir, uuid)
+}

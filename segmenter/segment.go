@@ -1,7 +1,6 @@
 package segmenter
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -127,12 +126,7 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 	plan := encodePlan{
 		input: inputURL, demuxer: src.demuxer, videoStream: src.videoStream, audioStream: src.audioStream,
 		rungs: rungs, segment: c.segmentDuration(),
-		images: &imagePlan{
-			at:        imageTime(cmp.Or(src.videoDuration, src.Duration)),
-			portrait:  src.Width <= src.Height,
-			thumbnail: "file:" + filepath.Join(scratch, thumbnailScratch),
-			preview:   "file:" + filepath.Join(scratch, previewScratch),
-		},
+		images: newImagePlan(src, scratch),
 	}
 	renditions := make([]Rendition, len(rungs))
 	for i, r := range rungs {

@@ -390,3 +390,22 @@ func TestSegmentRejectsBadUUID(t *testing.T) {
 		}
 	}
 }
+
+// TestImagesOfPublishedRung: the images of a video published before they
+// were made come from its top rung in a run of their own.
+func TestImagesOfPublishedRung(t *testing.T) {
+	t.Parallel()
+	src := testmedia.Make(t, t.TempDir(), testmedia.Clip{Width: 240, Height: 320, Seconds: 1})
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	thumb, preview, err := Config{}.Images(ctx, src, out, testUUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkImage(t, out, thumb, layout.ThumbnailWidth, layout.ThumbnailHeight, layout.ParseThumbnailFileName)
+	checkImage(t, out, preview, layout.PreviewWidth, layout.PreviewHeight, layout.ParsePreviewFileName)
+	if entries, _ := os.ReadDir(out); len(entries) != 2 {
+		t.Errorf("output holds %d entries, want the two images", len(entries))
+	}
+}

@@ -217,6 +217,8 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if n.mailer != nil {
 		wg.Go(func() { n.mailer.Run(ctx) })
 	}
+	// Videos published before the node made images get theirs while it serves.
+	wg.Go(func() { publisher.EnsureImages(ctx) })
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
