@@ -59,7 +59,9 @@ const jpegQuality = "3"
 // full-range 4:4:4, the form JPEG stores, so that odd sizes (157) are kept.
 func (ip imagePlan) filters(b *strings.Builder, in string) {
 	at := strconv.FormatFloat(ip.at.Seconds(), 'f', 3, 64)
-	fmt.Fprintf(b, ";%ssetpts=PTS-STARTPTS,select='gte(t,%s)',split=2[ithumb][iprev]", in, at)
+	// Only the first such frame passes: every later one would be scaled
+	// twice for nothing (measured: a third more time on a 720p ladder).
+	fmt.Fprintf(b, ";%ssetpts=PTS-STARTPTS,select='gte(t,%s)*eq(selected_n,0)',split=2[ithumb][iprev]", in, at)
 	ip.fit(b, "ithumb", layout.ThumbnailWidth, layout.ThumbnailHeight, "thumb")
 	ip.fit(b, "iprev", layout.PreviewWidth, layout.PreviewHeight, "prev")
 }
