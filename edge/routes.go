@@ -14,6 +14,8 @@ var (
 	prefixHLS     = []byte(layout.HLSPrefix)
 	prefixWebSeed = []byte(layout.WebSeedPrefix)
 	prefixTorrent = []byte(layout.TorrentPrefix)
+	prefixThumb   = []byte(layout.ThumbnailsPrefix)
+	prefixPreview = []byte(layout.PreviewsPrefix)
 )
 
 // route serves the media paths itself (the hot path, checked first) and
@@ -35,6 +37,16 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		// tracker refuses them anyway, and WebSeeds keep working.
 		p2p := s.cfg.P2PEnabled == nil || s.cfg.P2PEnabled()
 		if rel, ok := layout.TorrentMediaPath(string(path[len(prefixTorrent):]), p2p); ok {
+			s.files.Serve(ctx, rel)
+			return
+		}
+	case bytes.HasPrefix(path, prefixThumb):
+		if rel, ok := layout.ThumbnailMediaPath(string(path[len(prefixThumb):])); ok {
+			s.files.Serve(ctx, rel)
+			return
+		}
+	case bytes.HasPrefix(path, prefixPreview):
+		if rel, ok := layout.PreviewMediaPath(string(path[len(prefixPreview):])); ok {
 			s.files.Serve(ctx, rel)
 			return
 		}

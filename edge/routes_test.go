@@ -27,7 +27,10 @@ func TestRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	rendition, torrent := layout.RenditionFileName(id, 720), layout.TorrentFileName(id, 720)
+	thumb, preview := layout.ThumbnailFileName(id, layout.ImageTag([]byte("t"))), layout.PreviewFileName(id, layout.ImageTag([]byte("p")))
 	files := map[string]string{
+		filepath.Join(disk.HLSDir(id), thumb):                     "thumbnail",
+		filepath.Join(disk.HLSDir(id), preview):                   "preview",
 		filepath.Join(disk.HLSDir(id), layout.MasterPlaylistName): "master",
 		filepath.Join(disk.HLSDir(id), rendition):                 "rung bytes",
 		disk.TorrentPath(torrent):                                 "full torrent",
@@ -70,6 +73,11 @@ func TestRoutes(t *testing.T) {
 		{layout.TorrentPrefix + torrent, true, 200, "full torrent"},
 		{layout.TorrentPrefix + torrent, false, 200, "webseed-only torrent"},
 		{layout.TorrentPrefix + "webseed-only/" + torrent, true, 404, ""},
+		{layout.ThumbnailsPrefix + thumb, true, 200, "thumbnail"},
+		{layout.PreviewsPrefix + preview, true, 200, "preview"},
+		{layout.ThumbnailsPrefix + preview, true, 404, ""}, // each prefix serves its own kind
+		{layout.PreviewsPrefix + id + "/" + preview, true, 404, ""},
+		{layout.ThumbnailsPrefix + rendition, true, 404, ""},
 		{layout.APIPrefix + "v1/videos", true, 200, "api /api/v1/videos"},
 		{"/api", true, 404, ""},
 		{layout.TrackerHTTP, true, 200, "tracker /tracker/announce"},

@@ -64,6 +64,11 @@ type Video struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Renditions  []Rendition
+	// Thumbnail and Preview name the video's images in its HLS directory
+	// (layout.ThumbnailFileName, layout.PreviewFileName); "" for a video
+	// published without them (before the node made them).
+	Thumbnail string `json:",omitempty"`
+	Preview   string `json:",omitempty"`
 }
 
 // Rendition is one rung of a video's HLS ladder.

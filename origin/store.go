@@ -199,6 +199,36 @@ func (s *Store) publishDir(staging, id string) error {
 	return nil
 }
 
+// PublishImages moves a published video's thumbnail and preview, staged
+// after its files were published (a video older than its images), into its
+// HLS directory. Each name is new (it holds the image's hash), so each
+// rename only adds a file; the catalogue names them afterwards.
+func (s *Store) PublishImages(staging, uuid string, names ...string) error {
+	id, err := layout.CanonicalUUID(uuid)
+	if err != nil {
+		return fmt.Errorf("publish images: %w", err)
+	}
+	if err := s.checkStaging(staging); err != nil {
+		return err
+	}
+	for _, name := range names {
+		u, _, thumb := layout.ParseThumbnailFileName(name)
+		if !thumb {
+			u, _, _ = layout.ParsePreviewFileName(name)
+		}
+		if u != id {
+			return fmt.Errorf("publish images of %s: %q is not one of its images", id, name)
+		}
+		if err := os.Rename(filepath.Join(staging, name), filepath.Join(s.disk.HLSDir(id), name)); err != nil {
+			return fmt.Errorf("publish images of %s: %w", id, err)
+		}
+	}
+	if err := syncDir(s.disk.HLSDir(id)); err != nil {
+		return fmt.Errorf("publish images of %s: %w", id, err)
+	}
+	return nil
+}
+
 // Unpublish deletes what the edge serves of a video: its HLS directory and
 // its torrents (both forms). The original stays. A video with none of them
 // is not an error.

@@ -143,6 +143,44 @@ func TestPublish(t *testing.T) {
 	}
 }
 
+// TestPublishImages: images staged after a video was published join its
+// HLS directory; another video's, or anything else, are refused.
+func TestPublishImages(t *testing.T) {
+	t.Parallel()
+	s, err := NewStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := s.StagingDir(testUUID)
+	writeFile(t, filepath.Join(stage, layout.MasterPlaylistName), "master")
+	if err := s.Publish(stage, testUUID, nil); err != nil {
+		t.Fatal(err)
+	}
+	tag := layout.ImageTag([]byte("x"))
+	thumb, preview := layout.ThumbnailFileName(testUUID, tag), layout.PreviewFileName(testUUID, tag)
+	stage, _ = s.StagingDir(testUUID)
+	writeFile(t, filepath.Join(stage, thumb), "thumb")
+	writeFile(t, filepath.Join(stage, preview), "preview")
+	for _, bad := range [][]string{{layout.ThumbnailFileName("01542709-aa56-4e25-9ad3-09237c6c3318", tag)}, {layout.MasterPlaylistName}, {"../" + thumb}} {
+		if err := s.PublishImages(stage, testUUID, bad...); err == nil {
+			t.Errorf("PublishImages took %q", bad)
+		}
+	}
+	if err := s.PublishImages(stage, testUUID, thumb, preview); err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, filepath.Join(s.Disk().HLSDir(testUUID), thumb)) != "thumb" || readFile(t, filepath.Join(s.Disk().HLSDir(testUUID), preview)) != "preview" ||
+		readFile(t, filepath.Join(s.Disk().HLSDir(testUUID), layout.MasterPlaylistName)) != "master" {
+		t.Error("the images did not join the published files")
+	}
+	if err := s.RemoveVideo(testUUID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Disk().HLSDir(testUUID), thumb)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("image left after RemoveVideo: %v", err)
+	}
+}
+
 func TestRemoveVideo(t *testing.T) {
 	s, err := NewStore(t.TempDir(), nil)
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 
 // panickingSegmenter stands for a bug in the workflow: the real segmenter
 // cannot be made to panic.
-type panickingSegmenter struct{}
+type panickingSegmenter struct{ segmenter.Config }
 
 func (panickingSegmenter) Segment(_ context.Context, input, _, _ string, _ func(float64)) (segmenter.Result, error) {
 	var rungs []segmenter.Rendition
@@ -34,7 +34,7 @@ func (panickingSegmenter) Segment(_ context.Context, input, _, _ string, _ func(
 }
 
 // failingSegmenter fails as ffmpeg does, naming local files in its words.
-type failingSegmenter struct{}
+type failingSegmenter struct{ segmenter.Config } // fails Segment; Images as the real one
 
 func (s failingSegmenter) Segment(_ context.Context, input, outDir, _ string, _ func(float64)) (segmenter.Result, error) {
 	if err := os.WriteFile(outDir+"/partial.mp4", []byte("x"), 0o644); err != nil {

@@ -34,13 +34,16 @@ type Store interface {
 	Disk() layout.Disk
 	StagingDir(uuid string) (string, error)
 	Publish(staging, uuid string, torrents []string) error
+	PublishImages(staging, uuid string, names ...string) error
 	Unpublish(uuid string) error
 	RemoveOriginal(uuid string) error
 }
 
-// Segmenter transcodes a source into a video's HLS files in outDir.
+// Segmenter transcodes a source into a video's HLS files in outDir, or
+// makes the images of a published video from its top rung.
 type Segmenter interface {
 	Segment(ctx context.Context, input, outDir, uuid string, progress func(float64)) (segmenter.Result, error)
+	Images(ctx context.Context, input, outDir, uuid string) (thumbnail, preview string, err error)
 }
 
 // Torrents writes a rung's torrent in both forms (swarm.TorrentFiles).
@@ -164,6 +167,7 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 		v.Progress = 1
 		v.Duration = res.Duration.Seconds()
 		v.Renditions = renditions
+		v.Thumbnail, v.Preview = res.Thumbnail, res.Preview
 		return nil
 	})
 	if err != nil {
@@ -368,6 +372,66 @@ func (p *Publisher) EnsureWebSeedOnly(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// EnsureImages makes the thumbnail and preview of every published video
+// that has none (published by a node older than its images; PeerTube
+// instances drop a Video without an icon), one short ffmpeg run from the
+// video's top rung each. It runs beside serving: until a video's images
+// exist, the API gives null paths and the pages their CSS tile. A video
+// whose images cannot be made is logged and skipped (it stays as it was).
+func (p *Publisher) EnsureImages(ctx context.Context) {
+	var missing []origin.Video
+	err := p.cfg.Catalog.EachVideo(ctx, func(v origin.Video) error {
+		if v.State == origin.StatePublished && v.Thumbnail == "" && len(v.Renditions) > 0 {
+			missing = append(missing, v)
+		}
+		return nil
+	})
+	if err != nil {
+		p.logger.Error("images of older videos: list", "err", err)
+		return
+	}
+	made := 0
+	for _, v := range missing {
+		if err := p.ensureImages(ctx, v); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.logger.Warn("images of an older video not made", "video", v.ID, "uuid", v.UUID, "err", err)
+			continue
+		}
+		made++
+	}
+	if len(missing) > 0 {
+		p.logger.Info("images of older videos made", "made", made, "of", len(missing))
+	}
+}
+
+func (p *Publisher) ensureImages(ctx context.Context, v origin.Video) error {
+	staging, err := p.cfg.Store.StagingDir(v.UUID)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
+	top := filepath.Join(p.disk.HLSDir(v.UUID), v.Renditions[0].FileName) // the ladder is highest first
+	thumb, preview, err := p.cfg.Segmenter.Images(ctx, top, staging, v.UUID)
+	if err != nil {
+		return err
+	}
+	if thumb == "" {
+		return errors.New("no frame to make them of")
+	}
+	if err := p.cfg.Store.PublishImages(staging, v.UUID, thumb, preview); err != nil {
+		return err
+	}
+	_, err = p.cfg.Catalog.UpdateVideo(ctx, v.ID, func(v *origin.Video) error {
+		if v.State == origin.StatePublished && v.Thumbnail == "" {
+			v.Thumbnail, v.Preview = thumb, preview
+		}
+		return nil
+	})
+	return err
 }
 
 // eachRendition calls fn for every rendition of every published video.

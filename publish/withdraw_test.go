@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/peeredge/peeredge/edge"
@@ -33,17 +34,26 @@ func (c lostPublishCatalog) UpdateVideo(ctx context.Context, id int64, fn func(*
 }
 
 // served reports the status the edge answers for each public file of a
-// video once published with a 240p rung.
-func served(t *testing.T, env *testEnv, uuid string) map[string]int {
+// video once published with a 240p rung, and for the images it names
+// (if any).
+func served(t *testing.T, env *testEnv, uuid string, images ...string) map[string]int {
 	t.Helper()
 	base := edgetest.Serve(t, edge.Config{MediaDir: env.store.Disk().MediaDir()})
 	out := make(map[string]int)
-	for _, path := range []string{
+	paths := []string{
 		layout.HLSPrefix + uuid + "/" + layout.MasterPlaylistName,
 		layout.HLSPrefix + uuid + "/" + layout.RenditionFileName(uuid, 240),
 		layout.WebSeedPrefix + layout.RenditionFileName(uuid, 240),
 		layout.TorrentPrefix + layout.TorrentFileName(uuid, 240),
-	} {
+	}
+	for _, name := range images {
+		if _, _, ok := layout.ParseThumbnailFileName(name); ok {
+			paths = append(paths, layout.ThumbnailPath(name))
+		} else {
+			paths = append(paths, layout.PreviewPath(name))
+		}
+	}
+	for _, path := range paths {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -54,9 +64,9 @@ func served(t *testing.T, env *testEnv, uuid string) map[string]int {
 	return out
 }
 
-func wantNothingServed(t *testing.T, env *testEnv, uuid string) {
+func wantNothingServed(t *testing.T, env *testEnv, uuid string, images ...string) {
 	t.Helper()
-	for path, status := range served(t, env, uuid) {
+	for path, status := range served(t, env, uuid, images...) {
 		if status != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404 for a video that is not published", path, status)
 		}
@@ -93,8 +103,14 @@ func TestCrashBeforeCatalogueWrite(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
 	v := env.publish(t, New(env.cfg))
-	if status := served(t, env, v.UUID); status[layout.HLSPrefix+v.UUID+"/"+layout.MasterPlaylistName] != 200 {
-		t.Fatalf("published video not served: %v", status)
+	images := []string{v.Thumbnail, v.Preview}
+	if v.Thumbnail == "" || v.Preview == "" {
+		t.Fatalf("published without images: %+v", v)
+	}
+	for path, status := range served(t, env, v.UUID, images...) {
+		if status != http.StatusOK {
+			t.Fatalf("published video: GET %s = %d", path, status)
+		}
 	}
 	// The state a crash leaves: files in media/, the catalogue short of
 	// "published", and (for the retries to fail) a source that went bad.
@@ -121,7 +137,7 @@ func TestCrashBeforeCatalogueWrite(t *testing.T) {
 	if fmt.Sprint(swept.Media) != fmt.Sprint([]string{v.UUID}) {
 		t.Errorf("swept %+v, want the half-published video's media", swept)
 	}
-	wantNothingServed(t, env, v.UUID)
+	wantNothingServed(t, env, v.UUID, images...)
 	p := New(env.cfg)
 	if err := p.Announce(context.Background()); err != nil {
 		t.Fatal(err)
@@ -130,5 +146,47 @@ func TestCrashBeforeCatalogueWrite(t *testing.T) {
 	if v.State != origin.StateTranscodingFailed {
 		t.Fatalf("state %v, want failed", v.State)
 	}
-	wantNothingServed(t, env, v.UUID)
+	wantNothingServed(t, env, v.UUID, images...)
+}
+
+// TestEnsureImagesOfOlderVideo: a video published before the node made
+// images gets them at start, served and named in the catalogue; one that
+// has them is left alone.
+func TestEnsureImagesOfOlderVideo(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	p := New(env.cfg)
+	v := env.publish(t, p)
+	// What an older node left: no images, none named.
+	for _, name := range []string{v.Thumbnail, v.Preview} {
+		if err := os.Remove(filepath.Join(env.store.Disk().HLSDir(v.UUID), name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.catalog.UpdateVideo(context.Background(), v.ID, func(v *origin.Video) error {
+		v.Thumbnail, v.Preview = "", ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.EnsureImages(context.Background())
+	got, err := env.catalog.Video(context.Background(), v.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Thumbnail == "" || got.Preview == "" {
+		t.Fatalf("no images after EnsureImages: %+v", got)
+	}
+	for path, status := range served(t, env, v.UUID, got.Thumbnail, got.Preview) {
+		if status != http.StatusOK {
+			t.Errorf("GET %s = %d", path, status)
+		}
+	}
+	if left, _ := os.ReadDir(env.store.Disk().TmpDir()); len(left) != 0 {
+		t.Errorf("staging left behind: %v", left)
+	}
+	p.EnsureImages(context.Background())
+	if again, _ := env.catalog.Video(context.Background(), v.UUID); again.Thumbnail != got.Thumbnail || !again.UpdatedAt.Equal(got.UpdatedAt) {
+		t.Errorf("a video with images was touched: %+v", again)
+	}
 }

@@ -26,6 +26,7 @@ type encodePlan struct {
 	mp4s        []string // file: URLs, one per rung
 	playlists   []string // file: URLs of the muxer's own playlists, one per rung
 	segment     time.Duration
+	images      *imagePlan // nil: no thumbnail and preview
 }
 
 // x264Preset trades compression for speed; veryfast keeps a full ladder
@@ -67,18 +68,29 @@ func (p encodePlan) args() []string {
 			p.playlists[i],
 		)
 	}
+	if p.images != nil {
+		args = append(args, p.images.outputArgs()...)
+	}
 	return args
 }
 
-// filterGraph splits the decoded video once per rung and scales each copy.
+// filterGraph splits the decoded video once per rung (and once more for
+// the images) and scales each copy.
 func (p encodePlan) filterGraph() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[0:%d]split=%d", p.videoStream, len(p.rungs))
-	for i := range p.rungs {
+	copies := len(p.rungs)
+	if p.images != nil {
+		copies++
+	}
+	fmt.Fprintf(&b, "[0:%d]split=%d", p.videoStream, copies)
+	for i := range copies {
 		fmt.Fprintf(&b, "[s%d]", i)
 	}
 	for i, r := range p.rungs {
 		fmt.Fprintf(&b, ";[s%d]scale=%d:%d,setsar=1,fps=%s,format=yuv420p[v%d]", i, r.Width, r.Height, fpsArg(r.FPS), i)
+	}
+	if p.images != nil {
+		p.images.filters(&b, fmt.Sprintf("[s%d]", len(p.rungs)))
 	}
 	return b.String()
 }

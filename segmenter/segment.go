@@ -39,6 +39,10 @@ type Rendition struct {
 type Result struct {
 	Duration   time.Duration
 	Renditions []Rendition
+	// Thumbnail and Preview are the images' file names in the output
+	// directory (layout.ThumbnailFileName, layout.PreviewFileName); both ""
+	// when none could be made (see placeImages).
+	Thumbnail, Preview string
 }
 
 // encodeShare is the part of the progress scale spent in ffmpeg; the rest is
@@ -85,8 +89,9 @@ func checkWhole(decoded, declared time.Duration) error {
 }
 
 // Segment transcodes input into outDir (an empty staging directory): one
-// fragmented MP4 per rung, its media playlist, master.m3u8 and
-// segments-sha256.json. progress (may be nil) receives fractions in [0,1].
+// fragmented MP4 per rung, its media playlist, master.m3u8,
+// segments-sha256.json, and the video's thumbnail and preview (JPEG).
+// progress (may be nil) receives fractions in [0,1].
 // On error outDir may hold partial files; the caller discards the staging dir.
 func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progress func(float64)) (Result, error) {
 	if id, err := layout.CanonicalUUID(uuid); err != nil || id != uuid {
@@ -121,6 +126,7 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 	plan := encodePlan{
 		input: inputURL, demuxer: src.demuxer, videoStream: src.videoStream, audioStream: src.audioStream,
 		rungs: rungs, segment: c.segmentDuration(),
+		images: newImagePlan(src, scratch),
 	}
 	renditions := make([]Rendition, len(rungs))
 	for i, r := range rungs {
@@ -150,6 +156,9 @@ func (c Config) Segment(ctx context.Context, input, outDir, uuid string, progres
 		return Result{}, err
 	}
 	res := Result{Renditions: renditions}
+	if res.Thumbnail, res.Preview, err = c.placeImages(scratch, outDir, uuid); err != nil {
+		return Result{}, fmt.Errorf("segment: %w", err)
+	}
 	for _, s := range renditions[0].Segments {
 		res.Duration += time.Duration(s.Duration * float64(time.Second))
 	}

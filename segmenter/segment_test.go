@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"math"
 	"os"
@@ -132,7 +133,9 @@ func checkOutputFiles(t *testing.T, dir string, res Result) {
 	for _, e := range entries {
 		got = append(got, e.Name())
 	}
-	want := []string{layout.MasterPlaylistName, layout.SegmentsSHA256Name}
+	want := []string{layout.MasterPlaylistName, layout.SegmentsSHA256Name, res.Thumbnail, res.Preview}
+	checkImage(t, dir, res.Thumbnail, layout.ThumbnailWidth, layout.ThumbnailHeight, layout.ParseThumbnailFileName)
+	checkImage(t, dir, res.Preview, layout.PreviewWidth, layout.PreviewHeight, layout.ParsePreviewFileName)
 	for _, r := range res.Renditions {
 		want = append(want, r.FileName, r.PlaylistName)
 		st, err := os.Stat(filepath.Join(dir, r.FileName))
@@ -151,6 +154,40 @@ func checkOutputFiles(t *testing.T, dir string, res Result) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("files in output: %v, want %v", got, want)
+	}
+}
+
+// checkImage decodes an image the segmenter made: named by its bytes, of
+// its size, and a picture rather than the black of an empty frame.
+func checkImage(t *testing.T, dir, name string, w, h int, parse func(string) (string, string, bool)) {
+	t.Helper()
+	if u, _, ok := parse(name); !ok || u != testUUID {
+		t.Fatalf("image name %q", name)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, tag, _ := parse(name); tag != layout.ImageTag(data) {
+		t.Errorf("%s: tag is not its bytes'", name)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Errorf("%s is %dx%d, want %dx%d", name, b.Dx(), b.Dy(), w, h)
+	}
+	var sum, n uint64
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y += 4 {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 4 {
+			r, g, b, _ := img.At(x, y).RGBA()
+			sum += uint64(r+g+b) / 3
+			n++
+		}
+	}
+	if mean := sum / n >> 8; mean < 40 {
+		t.Errorf("%s is dark (mean %d of 255)", name, mean)
 	}
 }
 
@@ -351,5 +388,24 @@ func TestSegmentRejectsBadUUID(t *testing.T) {
 		if _, err := (Config{}).Segment(context.Background(), "/nonexistent", t.TempDir(), id, nil); err == nil || !strings.Contains(err.Error(), "invalid uuid") {
 			t.Errorf("uuid %q: err = %v", id, err)
 		}
+	}
+}
+
+// TestImagesOfPublishedRung: the images of a video published before they
+// were made come from its top rung in a run of their own.
+func TestImagesOfPublishedRung(t *testing.T) {
+	t.Parallel()
+	src := testmedia.Make(t, t.TempDir(), testmedia.Clip{Width: 240, Height: 320, Seconds: 1})
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	thumb, preview, err := Config{}.Images(ctx, src, out, testUUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkImage(t, out, thumb, layout.ThumbnailWidth, layout.ThumbnailHeight, layout.ParseThumbnailFileName)
+	checkImage(t, out, preview, layout.PreviewWidth, layout.PreviewHeight, layout.ParsePreviewFileName)
+	if entries, _ := os.ReadDir(out); len(entries) != 2 {
+		t.Errorf("output holds %d entries, want the two images", len(entries))
 	}
 }

@@ -34,10 +34,19 @@ type videoCard struct {
 	Name     string
 	Duration string // m:ss or h:mm:ss
 	Watch    string // the watch page's local path
+	// Thumbnail is the thumbnail's local path; "" for a video without one,
+	// which keeps the CSS tile.
+	Thumbnail                       string
+	ThumbnailWidth, ThumbnailHeight int
 }
 
 func (w *Web) card(v origin.Video) videoCard {
-	return videoCard{Name: v.Name, Duration: formatDuration(v.Duration), Watch: w.cfg.URLs.Local(layout.WatchPath(v.ShortUUID))}
+	c := videoCard{Name: v.Name, Duration: formatDuration(v.Duration), Watch: w.cfg.URLs.Local(layout.WatchPath(v.ShortUUID))}
+	if v.Thumbnail != "" {
+		c.Thumbnail = w.cfg.URLs.Local(layout.ThumbnailPath(v.Thumbnail))
+		c.ThumbnailWidth, c.ThumbnailHeight = layout.ThumbnailWidth, layout.ThumbnailHeight
+	}
+	return c
 }
 
 type homePage struct {

@@ -169,6 +169,14 @@ func TestPages(t *testing.T) {
 		}
 	}
 	newest := all[26]
+	// The newest has a thumbnail; the others keep the CSS tile.
+	thumb := layout.ThumbnailFileName(newest.UUID, layout.ImageTag([]byte("jpeg")))
+	if _, err := s.catalog.UpdateVideo(context.Background(), newest.ID, func(v *origin.Video) error {
+		v.Thumbnail, v.Preview = thumb, layout.PreviewFileName(newest.UUID, layout.ImageTag([]byte("jpeg")))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	transcoding, err := s.catalog.Video(context.Background(), "12")
 	if err != nil || transcoding.Name != "Still transcoding" {
 		t.Fatalf("video 12: %+v %v", transcoding, err)
@@ -184,6 +192,10 @@ func TestPages(t *testing.T) {
 	mustNotContain(t, "home", body, "<script>alert", "Video 02", "Still transcoding", "Broken upload", `rel="prev"`)
 	if n := strings.Count(body, `class="video-card"`); n != perPage {
 		t.Errorf("home lists %d videos, want %d", n, perPage)
+	}
+	mustContain(t, "home", body, `<img class="thumb" src="/lazy-static/thumbnails/`+thumb+`" alt="" width="280" height="157" loading="lazy">`)
+	if n := strings.Count(body, `<span class="thumb" aria-hidden="true"></span>`); n != perPage-1 {
+		t.Errorf("home has %d CSS tiles, want %d", n, perPage-1)
 	}
 	resp, body = s.get(t, "GET", "/?page=2", nil)
 	if resp.StatusCode != 200 || strings.Count(body, `class="video-card"`) != 3 {

@@ -181,6 +181,17 @@ func TestPublishedVideoJSON(t *testing.T) {
 			t.Errorf("magnet %q lacks %q", f.MagnetURI, part)
 		}
 	}
+	// Images: PeerTube's host-relative paths (under the public URL's path), or
+	// null for a video published before the node made them.
+	if got.ThumbnailPath != nil || got.PreviewPath != nil {
+		t.Errorf("images of a video without any: %v %v", got.ThumbnailPath, got.PreviewPath)
+	}
+	v.Thumbnail, v.Preview = layout.ThumbnailFileName(id, "0123456789abcdef"), layout.PreviewFileName(id, "fedcba9876543210")
+	sub, _ := layout.New("https://video.example/pt")
+	if j := newVideoJSON(v, sub, true); j.ThumbnailPath == nil || *j.ThumbnailPath != "/pt/lazy-static/thumbnails/"+v.Thumbnail ||
+		j.PreviewPath == nil || *j.PreviewPath != "/pt/lazy-static/previews/"+v.Preview {
+		t.Errorf("image paths %v %v", j.ThumbnailPath, j.PreviewPath)
+	}
 	transcoding := origin.Video{State: origin.StateToTranscode, Transcoding: true, Progress: 0.4567}
 	if j := newVideoJSON(transcoding, u, true); j.State.Label != "Transcoding" || j.TranscodingProgress == nil || *j.TranscodingProgress != 45.7 {
 		t.Errorf("transcoding: %+v", j)

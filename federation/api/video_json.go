@@ -31,6 +31,8 @@ type videoJSON struct {
 	UpdatedAt           time.Time               `json:"updatedAt"`
 	PublishedAt         *time.Time              `json:"publishedAt"`
 	IsLive              bool                    `json:"isLive"`
+	ThumbnailPath       *string                 `json:"thumbnailPath"`
+	PreviewPath         *string                 `json:"previewPath"`
 	Files               []fileJSON              `json:"files"`
 	StreamingPlaylists  []streamingPlaylistJSON `json:"streamingPlaylists"`
 }
@@ -105,6 +107,11 @@ func newVideoJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 	}
 	published := v.UpdatedAt
 	out.PublishedAt = &published
+	// PeerTube gives the images' paths relative to its host (null without).
+	if v.Thumbnail != "" && v.Preview != "" {
+		thumb, preview := u.Local(layout.ThumbnailPath(v.Thumbnail)), u.Local(layout.PreviewPath(v.Preview))
+		out.ThumbnailPath, out.PreviewPath = &thumb, &preview
+	}
 	sp := streamingPlaylistJSON{
 		ID:                v.ID,
 		Type:              streamingPlaylistHLS,

@@ -243,6 +243,8 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { n.mailer.Run(ctx) })
 	}
 	wg.Go(func() { n.sweepUploads(ctx) })
+	// Videos published before the node made images get theirs while it serves.
+	wg.Go(func() { publisher.EnsureImages(ctx) })
 	wg.Add(4)
 	go func() {
 		defer wg.Done()

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/internal/testmedia"
 	"github.com/peeredge/peeredge/origin"
 )
@@ -200,6 +202,8 @@ type apiVideo struct {
 	} `json:"state"`
 	StateReason         string   `json:"stateReason"`
 	TranscodingProgress *float64 `json:"transcodingProgress"`
+	ThumbnailPath       *string  `json:"thumbnailPath"`
+	PreviewPath         *string  `json:"previewPath"`
 	StreamingPlaylists  []struct {
 		PlaylistURL       string `json:"playlistUrl"`
 		SegmentsSha256URL string `json:"segmentsSha256Url"`
@@ -397,6 +401,8 @@ func TestUploadSegmentPublishServe(t *testing.T) {
 		t.Errorf("magnet %q", f.MagnetURI)
 	}
 
+	checkImages(t, n.base, v)
+
 	// The list shows it.
 	var list struct {
 		Total int        `json:"total"`
@@ -405,6 +411,42 @@ func TestUploadSegmentPublishServe(t *testing.T) {
 	getJSON(t, n.base+"/api/v1/videos?start=0&count=10", &list)
 	if list.Total != 1 || len(list.Data) != 1 || list.Data[0].UUID != v.UUID {
 		t.Errorf("list = %+v", list)
+	}
+}
+
+// checkImages: the API lists the video's thumbnail and preview under
+// PeerTube's paths, and the node serves them as cacheable-forever JPEGs of
+// PeerTube's sizes, ranges included.
+func checkImages(t *testing.T, base string, v apiVideo) {
+	t.Helper()
+	for _, img := range []struct {
+		path   *string
+		prefix string
+		w, h   int
+	}{{v.ThumbnailPath, layout.ThumbnailsPrefix, layout.ThumbnailWidth, layout.ThumbnailHeight}, {v.PreviewPath, layout.PreviewsPrefix, layout.PreviewWidth, layout.PreviewHeight}} {
+		if img.path == nil || !strings.HasPrefix(*img.path, img.prefix+v.UUID+"-") {
+			t.Errorf("image path %v, want one under %s", img.path, img.prefix)
+			continue
+		}
+		resp, err := http.Get(base + *img.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s %v", *img.path, resp.Status, err)
+		}
+		if ct, cc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"); ct != "image/jpeg" || !strings.Contains(cc, "immutable") {
+			t.Errorf("GET %s: Content-Type %q, Cache-Control %q", *img.path, ct, cc)
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil || cfg.Width != img.w || cfg.Height != img.h {
+			t.Errorf("%s: %dx%d (%v), want %dx%d", *img.path, cfg.Width, cfg.Height, err, img.w, img.h)
+		}
+		if got := rangeGet(t, base+*img.path, 2, 101); !bytes.Equal(got, data[2:102]) {
+			t.Errorf("%s: range 2-101 differs from the file's bytes", *img.path)
+		}
 	}
 }
 

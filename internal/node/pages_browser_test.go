@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/peeredge/peeredge/federation/api"
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/internal/testmedia"
 	"github.com/peeredge/peeredge/swarm/tracker"
 )
@@ -20,6 +22,10 @@ type pagesResult struct {
 	CSP   []string `json:"csp"`
 	Home  []struct {
 		Name, Duration, Href string
+		Thumb                *struct {
+			Src, Alt, Loading           string
+			NaturalWidth, NaturalHeight int
+		}
 	} `json:"home"`
 	Watch struct {
 		Path, Title, H1 string
@@ -102,6 +108,14 @@ func TestBrowserPages(t *testing.T) {
 	// Home → watch.
 	if len(r.Home) != 1 || r.Home[0].Name != name || r.Home[0].Href != "/w/"+up.Video.ShortUUID || r.Home[0].Duration != "Duration: 0:03" {
 		t.Errorf("home lists %+v, want %q (0:03) linking to /w/%s", r.Home, name, up.Video.ShortUUID)
+	}
+	// Its tile shows the thumbnail the transcode made, decorative and lazy.
+	if len(r.Home) == 1 {
+		th := r.Home[0].Thumb
+		if th == nil || !strings.HasPrefix(th.Src, layout.ThumbnailsPrefix+up.Video.UUID+"-") || th.Alt != "" || th.Loading != "lazy" ||
+			th.NaturalWidth != layout.ThumbnailWidth || th.NaturalHeight != layout.ThumbnailHeight {
+			t.Errorf("home tile's thumbnail: %+v", th)
+		}
 	}
 	if r.Watch.Path != "/w/"+up.Video.ShortUUID || r.Watch.H1 != name || r.Watch.Title != name+" · peeredge" || r.Watch.Player != 1 || r.Watch.Stats != 1 {
 		t.Errorf("watch page: %+v", r.Watch)

@@ -124,12 +124,18 @@ try {
   const page = await newPage(sizes.desktop)
 
   // The home page lists the video and links to its watch page.
+  // Its thumbnail is loaded (the tile is in view, so loading=lazy fetches it).
   await visit(page, opts.base + '/')
-  out.home = await page.evaluate(() => Array.from(document.querySelectorAll('.video-card a')).map(a => ({
-    name: a.querySelector('.video-name').textContent,
-    duration: a.querySelector('.duration').textContent,
-    href: a.getAttribute('href'),
-  })))
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('img.thumb')).every(i => i.complete), null, { timeout: 20000 })
+  out.home = await page.evaluate(() => Array.from(document.querySelectorAll('.video-card a')).map(a => {
+    const img = a.querySelector('img.thumb')
+    return {
+      name: a.querySelector('.video-name').textContent,
+      duration: a.querySelector('.duration').textContent,
+      href: a.getAttribute('href'),
+      thumb: img && { src: img.getAttribute('src'), alt: img.getAttribute('alt'), naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight, loading: img.getAttribute('loading') },
+    }
+  }))
   await page.locator('.video-card a', { hasText: opts.video }).first().click()
   await page.waitForURL('**/w/**')
   out.watch = {
