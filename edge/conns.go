@@ -80,6 +80,11 @@ type listener struct {
 
 	lingering chan struct{} // a token per refusal lingering
 	wg        sync.WaitGroup
+	// lingerMu orders starting a lingering close against wait: a
+	// WaitGroup may not be added to while Wait runs, and fasthttp closes
+	// its last connections after its Shutdown has returned.
+	lingerMu sync.Mutex
+	stopped  bool // wait has begun; closes no longer linger
 
 	mu       sync.Mutex
 	open     int
@@ -133,7 +138,24 @@ func (l *listener) Close() error {
 }
 
 // wait returns when no refusal lingers any more (within refuseLinger).
-func (l *listener) wait() { l.wg.Wait() }
+func (l *listener) wait() {
+	l.lingerMu.Lock()
+	l.stopped = true
+	l.lingerMu.Unlock()
+	l.wg.Wait()
+}
+
+// linger runs fn in the background and reports true, unless wait has
+// begun: then the caller closes at once.
+func (l *listener) linger(fn func()) bool {
+	l.lingerMu.Lock()
+	defer l.lingerMu.Unlock()
+	if l.stopped {
+		return false
+	}
+	l.wg.Go(fn)
+	return true
+}
 
 // retryAccept tells errors that end with time (a descriptor or buffer
 // freed, a client's aborted handshake) from a listener that is closed or
@@ -291,7 +313,7 @@ func (l *listener) refuse(c net.Conn, answer []byte) {
 		_ = c.Close()
 		return
 	}
-	l.wg.Go(func() {
+	started := l.linger(func() {
 		defer func() { <-l.lingering }()
 		defer c.Close()
 		var first [512]byte
@@ -303,6 +325,11 @@ func (l *listener) refuse(c net.Conn, answer []byte) {
 		}
 		drain(c, refuseDrainMax)
 	})
+	if !started {
+		<-l.lingering
+		_, _ = c.Write(answer)
+		_ = c.Close()
+	}
 }
 
 // drain shuts c's write side, then reads and drops what the client still
@@ -408,13 +435,15 @@ func (c *conn) Close() error {
 		select {
 		case c.l.lingering <- struct{}{}:
 			_ = c.Conn.SetDeadline(time.Now().Add(closeLinger))
-			c.l.wg.Go(func() {
+			if c.l.linger(func() {
 				defer func() { <-c.l.lingering }()
 				drain(c.Conn, closeDrainMax)
 				_ = c.Conn.Close()
 				c.once.Do(func() { c.l.release(c) })
-			})
-			return nil
+			}) {
+				return nil
+			}
+			<-c.l.lingering // the node is stopping: close at once
 		default:
 		}
 	}
