@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -36,7 +37,8 @@ const allowResumable = "POST, PUT, DELETE, OPTIONS"
 const maxUploadMeta = 64 << 10
 
 func (a *API) resumable(ctx *fasthttp.RequestCtx) {
-	if !a.authorize(ctx) {
+	caller, ok := a.authorizeAdmin(ctx)
+	if !ok {
 		ctx.SetConnectionClose()
 		return
 	}
@@ -46,7 +48,7 @@ func (a *API) resumable(ctx *fasthttp.RequestCtx) {
 	}
 	switch {
 	case ctx.IsPost():
-		a.beginUpload(ctx)
+		a.beginUpload(ctx, caller)
 	case ctx.IsPut():
 		a.putChunk(ctx)
 	default:
@@ -56,18 +58,19 @@ func (a *API) resumable(ctx *fasthttp.RequestCtx) {
 
 // beginUpload opens a session from the JSON metadata and the announced
 // size: 201 with its Location, or 200 when the same upload is open already.
-func (a *API) beginUpload(ctx *fasthttp.RequestCtx) {
+// channelId is checked as the legacy upload's is (uploadChannel).
+func (a *API) beginUpload(ctx *fasthttp.RequestCtx, caller Caller) {
 	size, err := strconv.ParseInt(string(ctx.Request.Header.Peek(headerUploadLength)), 10, 64)
 	if err != nil || size <= 0 {
 		a.refuse(ctx, http.StatusBadRequest, headerUploadLength+" must give the file's size in bytes")
 		return
 	}
 	var meta struct {
-		Name        string `json:"name"`
-		Filename    string `json:"filename"`
-		ChannelID   any    `json:"channelId"` // accepted; the node has one channel
-		Description string `json:"description"`
-		Support     string `json:"support"`
+		Name        string          `json:"name"`
+		Filename    string          `json:"filename"`
+		ChannelID   json.RawMessage `json:"channelId"` // a number, or a numeric string
+		Description string          `json:"description"`
+		Support     string          `json:"support"`
 	}
 	body, err := readSmallBody(ctx, maxUploadMeta)
 	if err == nil {
@@ -81,8 +84,19 @@ func (a *API) beginUpload(ctx *fasthttp.RequestCtx) {
 		a.refuse(ctx, http.StatusBadRequest, "missing filename")
 		return
 	}
+	given := len(meta.ChannelID) > 0 && string(meta.ChannelID) != "null"
+	channel, err := a.uploadChannel(ctx, caller, strings.Trim(string(meta.ChannelID), `"`), given)
+	if err != nil {
+		status, reason := uploadRefusal(err)
+		if status == http.StatusInternalServerError {
+			a.logger.Error("resumable upload: channel", "err", err)
+		}
+		a.refuse(ctx, status, reason)
+		return
+	}
 	s, existed, err := a.cfg.Resumable.BeginUpload(ctx, size, origin.Metadata{
 		Name: meta.Name, SourceName: meta.Filename, Description: meta.Description, Support: meta.Support,
+		ChannelID: channel,
 	})
 	if err != nil {
 		status, reason := uploadRefusal(err)

@@ -145,6 +145,9 @@ func TestResumableUploadEditDelete(t *testing.T) {
 	if v.Name != "three chunks" {
 		t.Errorf("name %q", v.Name)
 	}
+	if cv, err := n.Catalog().Video(t.Context(), v.UUID); err != nil || cv.ChannelID != 1 {
+		t.Errorf("video stored in channel %d (%v), want the channelId 1 the upload named", cv.ChannelID, err)
+	}
 	original, err := os.ReadFile(filepath.Join(n.data, "originals", v.UUID))
 	if err != nil || !bytes.Equal(original, clip) {
 		t.Fatalf("original differs from the uploaded file (%d of %d bytes): %v", len(original), size, err)
