@@ -173,7 +173,9 @@ func (n *testNode) request(t *testing.T, method, path, token string, body io.Rea
 	return resp, b
 }
 
-func getJSON(t *testing.T, url string, v any) {
+// getJSON decodes the 200 answer of url into v and returns its
+// Content-Type.
+func getJSON(t *testing.T, url string, v any) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -187,6 +189,7 @@ func getJSON(t *testing.T, url string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
+	return resp.Header.Get("Content-Type")
 }
 
 // apiVideo is the part of the video JSON the tests read.

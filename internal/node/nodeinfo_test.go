@@ -1,7 +1,6 @@
 package node
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,25 +11,10 @@ import (
 func TestNodeInfo(t *testing.T) {
 	t.Parallel()
 	n := startNode(t, Config{NoSeed: true})
-	getJSON := func(url string, v any) string {
-		t.Helper()
-		resp, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %s", url, resp.Status)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			t.Fatalf("GET %s: %v", url, err)
-		}
-		return resp.Header.Get("Content-Type")
-	}
 	var wk struct {
 		Links []struct{ Rel, Href string }
 	}
-	getJSON(n.base+"/.well-known/nodeinfo", &wk)
+	getJSON(t, n.base+"/.well-known/nodeinfo", &wk)
 	if len(wk.Links) != 1 || wk.Links[0].Rel != "http://nodeinfo.diaspora.software/ns/schema/2.0" || wk.Links[0].Href != n.base+"/nodeinfo/2.0.json" {
 		t.Fatalf("well-known nodeinfo: %+v", wk)
 	}
@@ -46,7 +30,7 @@ func TestNodeInfo(t *testing.T) {
 		}
 		Metadata map[string]any
 	}
-	ct := getJSON(wk.Links[0].Href, &doc)
+	ct := getJSON(t, wk.Links[0].Href, &doc)
 	if doc.Version != "2.0" || doc.Software.Name != "peeredge" || doc.Software.Version == "" ||
 		len(doc.Protocols) != 1 || doc.Protocols[0] != "activitypub" || doc.Services.Inbound == nil || doc.Services.Outbound == nil ||
 		doc.OpenRegistrations == nil || *doc.OpenRegistrations || doc.Usage.Users.Total != 1 || doc.Usage.LocalPosts == nil || *doc.Usage.LocalPosts != 0 ||
