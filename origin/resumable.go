@@ -299,13 +299,13 @@ func (in *Intake) SweepUploads(ctx context.Context, ttl time.Duration) ([]string
 		in.release(s.ID)
 		removed = append(removed, s.ID)
 	}
-	entries, err := os.ReadDir(in.cfg.Store.disk.TmpDir())
+	entries, err := os.ReadDir(in.cfg.Store.disk.UploadsDir())
 	if err != nil {
 		return removed, fmt.Errorf("sweep uploads: %w", err)
 	}
 	for _, e := range entries {
-		id, ok := layout.ParseResumableFileName(e.Name())
-		if !ok || live[id] {
+		id := e.Name()
+		if !layout.IsUploadID(id) || live[id] {
 			continue
 		}
 		// A session opened since the walk has no bytes yet: its file is

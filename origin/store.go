@@ -17,8 +17,8 @@ import (
 type Store struct{ disk layout.Disk }
 
 // NewStore creates the layout under root and empties root/tmp, whose entries
-// can only be leftovers of a previous run that stopped mid-way, except the
-// bytes of resumable uploads (see Intake.SweepUploads). A tool that
+// can only be leftovers of a previous run that stopped mid-way (resumable
+// uploads, which outlive a restart, are in UploadsDir). A tool that
 // run left at work in a staging directory is ended first (endLeftovers).
 // Open the catalogue first: its lock keeps a second node off a data
 // directory in use, whose tmp/ this would empty. logger may be nil.
@@ -31,7 +31,7 @@ func NewStore(root string, logger *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	s := &Store{disk: disk}
-	for _, d := range []string{disk.HLSRoot(), disk.TorrentsDir(), disk.WebSeedOnlyDir(), disk.OriginalsDir(), disk.TmpDir()} {
+	for _, d := range []string{disk.HLSRoot(), disk.TorrentsDir(), disk.WebSeedOnlyDir(), disk.OriginalsDir(), disk.TmpDir(), disk.UploadsDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
@@ -42,11 +42,6 @@ func NewStore(root string, logger *slog.Logger) (*Store, error) {
 	}
 	for _, e := range entries {
 		path := filepath.Join(disk.TmpDir(), e.Name())
-		// A resumable upload's bytes outlive a restart: its session in the
-		// catalogue says whether they are still wanted (SweepUploads).
-		if _, ok := layout.ParseResumableFileName(e.Name()); ok && e.Type().IsRegular() {
-			continue
-		}
 		if e.IsDir() {
 			endLeftovers(path, logger)
 		}

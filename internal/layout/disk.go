@@ -78,9 +78,6 @@ func (d Disk) TmpDir() string { return filepath.Join(d.root, "tmp") }
 // to finish what it started (see origin.Space).
 func (d Disk) BallastPath() string { return filepath.Join(d.root, "space-reserve") }
 
-// resumablePrefix starts the name of a resumable upload's bytes in TmpDir.
-const resumablePrefix = "resumable-"
-
 // UploadIDLen is the length of a resumable upload's id: 32 lower-case hex
 // digits (128 random bits).
 const UploadIDLen = 32
@@ -98,17 +95,16 @@ func IsUploadID(id string) bool {
 	return true
 }
 
-// ResumablePath is where the bytes of resumable upload id are kept while
-// it is in flight: in TmpDir (so that finishing it is a rename into
-// OriginalsDir), under a name the store's start-up cleaning leaves alone
-// (ParseResumableFileName). id must pass IsUploadID.
-func (d Disk) ResumablePath(id string) string { return filepath.Join(d.TmpDir(), resumablePrefix+id) }
+// UploadsDir holds the bytes of resumable uploads in flight. Unlike
+// TmpDir's, they outlive a restart (their sessions in the catalogue say
+// whether they are still wanted); on the same filesystem, finishing one
+// is a rename into OriginalsDir.
+func (d Disk) UploadsDir() string { return filepath.Join(d.root, "uploads") }
 
-// ParseResumableFileName reads the id back from a name made by ResumablePath.
-func ParseResumableFileName(name string) (id string, ok bool) {
-	id, ok = strings.CutPrefix(name, resumablePrefix)
-	return id, ok && IsUploadID(id)
-}
+// ResumablePath is where the bytes of resumable upload id are kept while
+// it is in flight; id must pass IsUploadID, and names in UploadsDir that
+// do not are no upload's.
+func (d Disk) ResumablePath(id string) string { return filepath.Join(d.UploadsDir(), id) }
 
 // StagingPrefix starts the name of a video's staging directory under TmpDir.
 func StagingPrefix(uuid string) string { return "stage-" + uuid + "-" }

@@ -91,10 +91,10 @@ func uploaded(t *testing.T, resp *http.Response, b []byte) apiVideo {
 	return up.Video
 }
 
-// resumableFiles lists the resumable uploads' bytes in the node's tmp/.
+// resumableFiles lists the resumable uploads' bytes in the node's uploads/.
 func (n *testNode) resumableFiles(t *testing.T) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(n.data, "tmp", "resumable-*"))
+	m, err := filepath.Glob(filepath.Join(n.data, "uploads", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
