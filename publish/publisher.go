@@ -88,6 +88,7 @@ type Config struct {
 	Tracker   Tracker
 	Seeder    Seeder
 	Space     Space       // nil: no guard
+	Events    Events      // nil: nobody is told
 	URLs      layout.URLs // where the node's files and trackers are reached
 	Logger    *slog.Logger
 }
@@ -176,6 +177,7 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 	p.logger.Info("published", "video", published.ID, "uuid", published.UUID, "renditions", len(renditions),
 		"segmenting", segmented.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond),
 		"master", p.cfg.URLs.MasterPlaylist(published.UUID))
+	p.tell(ctx, "published", published.UUID, p.events().VideoPublished)
 	return nil
 }
 
@@ -292,6 +294,9 @@ func (p *Publisher) Remove(ctx context.Context, id int64) error {
 		p.logger.Error("remove original of a deleted video", "video", id, "err", err)
 	}
 	p.logger.Info("video removed", "id", id, "uuid", v.UUID)
+	if v.State == origin.StatePublished {
+		p.tell(ctx, "deleted", v.UUID, p.events().VideoDeleted)
+	}
 	return nil
 }
 

@@ -199,7 +199,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Videos:        n.catalog,
 		Uploads:       n.intake,
 		Resumable:     n.intake,
-		Edits:         n.catalog,
+		Edits:         publisher,
 		Removals:      publisher,
 		Tokens:        n.catalog,
 		P2P:           n,
