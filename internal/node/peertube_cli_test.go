@@ -77,13 +77,15 @@ func TestPeerTubeCLIUpload(t *testing.T) {
 	n := startNode(t, Config{AdminPassword: password})
 	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Width: 320, Height: 240, Seconds: 2})
 	home := t.TempDir() // the CLI keeps its instances in ~/.config and ~/.netrc
+	// NODE_ENV=test would make the CLI look for a netrc in its own directory.
+	env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "NODE_ENV=production")
 
 	run := func(args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "node", append([]string{cli}, args...)...)
-		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "NODE_ENV=production")
+		cmd.Env = env
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
@@ -96,7 +98,7 @@ func TestPeerTubeCLIUpload(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	wrong := exec.CommandContext(ctx, "node", cli, "auth", "add", "-u", n.base, "-U", "root", "--password", "wrong")
-	wrong.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	wrong.Env = env
 	if out, err := wrong.CombinedOutput(); err == nil {
 		t.Fatalf("auth add with a wrong password succeeded:\n%s", out)
 	}
