@@ -146,8 +146,10 @@ func readError(ctx context.Context, err error) *formError {
 // receiveForm reads a multipart/form-data body as a stream: the
 // "videofile" part goes to the intake as it arrives, "name" is required,
 // "channelId" must name a channel of the caller's account (none: the
-// caller's first channel, if the node keeps accounts), PeerTube's other fields are accepted and ignored (within limits), and the
-// fields may come in any order. On any failure nothing is left behind.
+// caller's first channel, if the node keeps accounts), "description" and
+// "support" are kept (the intake checks them against PeerTube's limits),
+// PeerTube's other fields are accepted and ignored (within limits), and
+// the fields may come in any order. On any failure nothing is left behind.
 func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string, body io.Reader) (origin.Video, error) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
@@ -155,14 +157,14 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 	}
 	mr := multipart.NewReader(body, params["boundary"])
 	var (
-		file       *origin.Received
-		sourceName string
-		name       string
-		haveName   bool
-		channelID  string
-		haveChan   bool
-		discarded  int64
+		file                                  *origin.Received
+		sourceName                            string
+		name, channelID, description, support string
+		discarded                             int64
 	)
+	// PeerTube's text fields the node keeps, each given at most once.
+	texts := map[string]*string{"name": &name, "channelId": &channelID, "description": &description, "support": &support}
+	seen := make(map[string]bool, len(texts))
 	defer func() { file.Discard() }() // does nothing once committed
 	for parts := 0; ; parts++ {
 		if err := ctx.Err(); err != nil {
@@ -178,25 +180,19 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 		if err != nil {
 			return origin.Video{}, readError(ctx, err)
 		}
-		switch part.FormName() {
-		case "videofile":
+		switch field := part.FormName(); {
+		case field == "videofile":
 			if file != nil {
 				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one videofile")
 			}
 			sourceName = part.FileName()
 			file, err = a.cfg.Uploads.Receive(ctx, part)
-		case "name":
-			if haveName {
-				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one name field")
+		case texts[field] != nil:
+			if seen[field] {
+				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one %s field", field)
 			}
-			haveName = true
-			name, err = readField(ctx, part, "name")
-		case "channelId":
-			if haveChan {
-				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one channelId field")
-			}
-			haveChan = true
-			channelID, err = readField(ctx, part, "channelId")
+			seen[field] = true
+			*texts[field], err = readField(ctx, part, field)
 		default:
 			var n int64
 			n, err = io.Copy(io.Discard, io.LimitReader(part, maxDiscardBytes-discarded+1))
@@ -216,14 +212,15 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 	if file == nil {
 		return origin.Video{}, refuse(http.StatusBadRequest, nil, "missing videofile")
 	}
-	if !haveName {
+	if !seen["name"] {
 		return origin.Video{}, refuse(http.StatusBadRequest, nil, "missing name")
 	}
-	channel, err := a.uploadChannel(ctx, caller, channelID, haveChan)
+	channel, err := a.uploadChannel(ctx, caller, channelID, seen["channelId"])
 	if err != nil {
 		return origin.Video{}, err
 	}
-	return a.cfg.Uploads.Commit(ctx, file, origin.Metadata{Name: name, SourceName: sourceName, ChannelID: channel})
+	return a.cfg.Uploads.Commit(ctx, file, origin.Metadata{Name: name, SourceName: sourceName, ChannelID: channel,
+		Description: description, Support: support})
 }
 
 // uploadChannel checks the channelId of an upload: a channel of the

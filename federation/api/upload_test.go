@@ -80,6 +80,7 @@ func TestUploadAccepted(t *testing.T) {
 			{field: "privacy", content: []byte("1")},
 			{field: "videofile", fileName: "holiday.mp4", content: clip},
 			{field: "description", content: []byte("words")},
+			{field: "support", content: []byte("  my support text ")},
 			{field: "thumbnailfile", fileName: "t.jpg", content: []byte("jpeg bytes")},
 		}},
 		{"name after the file", []formPart{
@@ -97,6 +98,9 @@ func TestUploadAccepted(t *testing.T) {
 		v, err := env.catalog.Video(context.Background(), "1")
 		if err != nil || v.Name != "My clip" || v.SourceName != "holiday.mp4" || v.SourceSize != int64(len(clip)) || v.Duration < 1.9 {
 			t.Errorf("%s: video %+v, %v", tt.desc, v, err)
+		}
+		if i == 0 && (v.Description != "words" || v.Support != "my support text") {
+			t.Errorf("%s: description %q, support %q", tt.desc, v.Description, v.Support)
 		}
 		env.assertNothingLeft(t, i+1)
 	}
@@ -124,7 +128,11 @@ func TestUploadRefused(t *testing.T) {
 		{"empty file", "", []formPart{{field: "name", content: []byte("x")}, {field: "videofile", fileName: "a.mp4"}}, 400, "empty"},
 		{"two files", "", []formPart{{field: "videofile", fileName: "a.mp4", content: clip}, {field: "videofile", fileName: "b.mp4", content: clip}}, 400, "more than one"},
 		{"two names", "", []formPart{{field: "name", content: []byte("a")}, {field: "name", content: []byte("b")}}, 400, "more than one"},
-		{"field too large", "", []formPart{{field: "description", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}, {field: "name", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}}, 413, "field name"},
+		{"field too large", "", []formPart{{field: "privacy", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}, {field: "name", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}}, 413, "field name"},
+		{"description field too large", "", []formPart{{field: "description", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}}, 413, "field description"},
+		{"description too long", "", []formPart{{field: "name", content: []byte("x")}, {field: "description", content: bytes.Repeat([]byte("x"), 10001)}, {field: "videofile", fileName: "a.mp4", content: clip}}, 400, "description must be"},
+		{"support too short", "", []formPart{{field: "name", content: []byte("x")}, {field: "support", content: []byte("ab")}, {field: "videofile", fileName: "a.mp4", content: clip}}, 400, "support must be"},
+		{"two supports", "", []formPart{{field: "support", content: []byte("abc")}, {field: "support", content: []byte("def")}}, 400, "more than one support"},
 		{"not multipart", "application/json", nil, 400, "multipart"},
 		{"no boundary", "multipart/form-data", nil, 400, "multipart"},
 		{"not a video", "", []formPart{{field: "name", content: []byte("x")}, {field: "videofile", fileName: "a.mp4", content: []byte("just some text, no video here")}}, 415, "invalid data"},

@@ -33,7 +33,7 @@ type videoJSON struct {
 	IsLive              bool                    `json:"isLive"`
 	ThumbnailPath       *string                 `json:"thumbnailPath"`
 	PreviewPath         *string                 `json:"previewPath"`
-	Files               []fileJSON              `json:"files"`
+	Files               []webVideoFileJSON      `json:"files"`
 	StreamingPlaylists  []streamingPlaylistJSON `json:"streamingPlaylists"`
 }
 
@@ -95,7 +95,7 @@ func newVideoJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 		StateReason:        stateReason(v),
 		CreatedAt:          v.CreatedAt,
 		UpdatedAt:          v.UpdatedAt,
-		Files:              []fileJSON{},
+		Files:              webVideoFiles(v, u, p2p),
 		StreamingPlaylists: []streamingPlaylistJSON{},
 	}
 	if v.Transcoding && v.State == origin.StateToTranscode {
