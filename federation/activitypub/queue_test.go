@@ -228,7 +228,7 @@ func TestQueueDropsRefused(t *testing.T) {
 func TestQueueGivesUp(t *testing.T) {
 	t.Parallel()
 	inbox, _, hits := inboxServer(t, status(http.StatusServiceUnavailable))
-	q := startQueue(t, queueOptions{allowPrivate: true, retryFor: 100 * time.Millisecond})
+	q := startQueue(t, queueOptions{allowPrivate: true, retryFor: 500 * time.Millisecond})
 	if err := q.Deliver(context.Background(), delivery(inbox, 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestQueuePerHostLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitStats(t, q, func(s QueueStats) bool { return s.InFlight == 2 })
+	waitStats(t, q, func(s QueueStats) bool { return s.InFlight == 2 && now.Load() == 2 })
 	// The slow host holds its two slots; another host is not held up.
 	if err := q.Deliver(ctx, delivery(fast, 99)); err != nil {
 		t.Fatal(err)
