@@ -149,8 +149,7 @@ func (a *API) unblockServer(ctx *fasthttp.RequestCtx, host string) {
 func (a *API) blocklistAnswer(ctx *fasthttp.RequestCtx, err error, what string) {
 	switch {
 	case err == nil:
-		ctx.Response.Header.Set(fasthttp.HeaderCacheControl, cacheControl)
-		ctx.SetStatusCode(http.StatusNoContent)
+		writeProblemless(ctx, http.StatusNoContent)
 	case errors.Is(err, origin.ErrAlreadyBlocked):
 		writeProblem(ctx, http.StatusConflict, "this server is already blocked")
 	case errors.Is(err, origin.ErrNotBlocked):
