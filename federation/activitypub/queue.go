@@ -18,36 +18,6 @@ import (
 	"time"
 )
 
-// The delivery queue: every activity the node sends (Accept, Follow,
-// Create, Update, Delete, Announce…) is a Delivery stored in the
-// catalogue before Deliver returns, and sent by Run as a POST signed the
-// way PeerTube signs ("(request-target) host date digest", rsa-sha256).
-//
-// Outcomes of an attempt:
-//   - 2xx: delivered, the record is removed.
-//   - 408 Request Timeout and 429 Too Many Requests, 5xx, network errors
-//     and timeouts: the receiver may take it later; retried.
-//   - any other 4xx (400 malformed or refused activity, 401/403 signature
-//     or block refusals, 404/410 inbox gone, 413 too large, …) and 3xx
-//     (a redirect is never followed: a signed POST re-sent elsewhere no
-//     longer matches its (request-target), and 301/302/303 would turn it
-//     into a GET): the same bytes would be refused again, so the delivery
-//     is dropped with a log line. An inbox on a private address (when the
-//     node does not allow them) is dropped the same way.
-//
-// Retries back off exponentially: DefaultRetryBase (30 s) doubling per
-// attempt, capped at DefaultRetryCap (6 h), each delay with ±25 % jitter
-// so the deliveries of one outage do not come back at once; a Retry-After
-// longer than the backoff is honoured (up to the cap). A delivery is given
-// up once its next attempt would fall more than DefaultRetryFor (48 h)
-// after it was queued: about 16 attempts over two days.
-//
-// Sending is limited per host (DefaultPerHost in flight) and overall
-// (DefaultInFlight), so one slow host holds only its own slots; each
-// request has DefaultSendTimeout and at most maxAnswerBytes of the answer
-// are read. Run is woken by Deliver and by a timer set to the next due
-// delivery, never by polling.
-
 // Queue defaults.
 const (
 	DefaultPerHost     = 2
@@ -110,7 +80,36 @@ type QueueStats struct {
 	Failed uint64 `json:"failed"`
 }
 
-// DeliveryQueue is the persistent delivery queue (a Deliverer).
+// DeliveryQueue is the persistent delivery queue (a Deliverer): every
+// activity the node sends (Accept, Follow, Create, Update, Delete,
+// Announce…) is a Delivery stored in the catalogue before Deliver
+// returns, and sent by Run as a POST signed the way PeerTube signs
+// ("(request-target) host date digest", rsa-sha256).
+//
+// Outcomes of an attempt:
+//   - 2xx: delivered, the record is removed.
+//   - 408 Request Timeout and 429 Too Many Requests, 5xx, network errors
+//     and timeouts: the receiver may take it later; retried.
+//   - any other 4xx (400 malformed or refused activity, 401/403 signature
+//     or block refusals, 404/410 inbox gone, 413 too large, …) and 3xx
+//     (a redirect is never followed: a signed POST re-sent elsewhere no
+//     longer matches its (request-target), and 301/302/303 would turn it
+//     into a GET): the same bytes would be refused again, so the delivery
+//     is dropped with a log line. An inbox on a private address (when the
+//     node does not allow them) is dropped the same way.
+//
+// Retries back off exponentially: DefaultRetryBase (30 s) doubling per
+// attempt, capped at DefaultRetryCap (6 h), each delay with ±25 % jitter
+// so the deliveries of one outage do not come back at once; a Retry-After
+// longer than the backoff is honoured (up to the cap). A delivery is given
+// up once its next attempt would fall more than DefaultRetryFor (48 h)
+// after it was queued: about 16 attempts over two days.
+//
+// Sending is limited per host (DefaultPerHost in flight) and overall
+// (DefaultInFlight), so one slow host holds only its own slots; each
+// request has DefaultSendTimeout and at most 4 KiB of the answer are
+// read. Run is woken by Deliver and by a timer set to the next due
+// delivery, never by polling.
 type DeliveryQueue struct {
 	cfg    QueueConfig
 	client *http.Client
