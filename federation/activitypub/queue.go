@@ -60,6 +60,9 @@ type QueueConfig struct {
 	RetryBase   time.Duration
 	RetryCap    time.Duration
 	RetryFor    time.Duration
+	// Blocklist, if set, drops deliveries to blocked hosts when they come
+	// up for sending (a block after the activity was queued counts).
+	Blocklist Blocklist
 	// UserAgent is sent with each POST (empty: none).
 	UserAgent string
 	// Now is the clock; nil means time.Now.
@@ -96,7 +99,8 @@ type QueueStats struct {
 //     longer matches its (request-target), and 301/302/303 would turn it
 //     into a GET): the same bytes would be refused again, so the delivery
 //     is dropped with a log line. An inbox on a private address (when the
-//     node does not allow them) is dropped the same way.
+//     node does not allow them) or on a blocked host is dropped the same
+//     way, unsent.
 //
 // Retries back off exponentially: DefaultRetryBase (30 s) doubling per
 // attempt, capped at DefaultRetryCap (6 h), each delay with ±25 % jitter

@@ -47,6 +47,11 @@ func (q *DeliveryQueue) attempt(ctx context.Context, e *entry) outcome {
 		q.logger.Error("a queued delivery is missing from the store", "key", e.key)
 		return outcome{}
 	}
+	if q.cfg.Blocklist != nil && q.cfg.Blocklist.Blocked(e.host) {
+		q.logger.Info("delivery to a blocked server dropped", "inbox", r.Inbox)
+		q.remove(e)
+		return outcome{}
+	}
 	v, retryAfter, why := q.send(ctx, r.Delivery)
 	if v == retry && ctx.Err() != nil {
 		return outcome{kept: e} // stopping: not an attempt

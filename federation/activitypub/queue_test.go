@@ -70,6 +70,7 @@ func status(code int) func(int64, http.ResponseWriter) {
 
 type queueOptions struct {
 	store        QueueStore
+	blocklist    Blocklist
 	allowPrivate bool
 	perHost      int
 	retryFor     time.Duration
@@ -88,7 +89,7 @@ func startQueue(t *testing.T, o queueOptions) *DeliveryQueue {
 	q, err := NewDeliveryQueue(context.Background(), QueueConfig{
 		Store: o.store, Keys: testKeyStore{alice}, Client: NewFetcher(o.allowPrivate).Client(),
 		PerHost: o.perHost, RetryBase: 10 * time.Millisecond, RetryCap: 40 * time.Millisecond, RetryFor: o.retryFor,
-		SendTimeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SendTimeout: 5 * time.Second, Blocklist: o.blocklist, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -400,5 +401,31 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(tc.v, now); got != tc.want {
 			t.Errorf("parseRetryAfter(%q) = %v; want %v", tc.v, got, tc.want)
 		}
+	}
+}
+
+// blockedHosts is a Blocklist of fixed hosts.
+type blockedHosts map[string]bool
+
+func (b blockedHosts) Blocked(host string) bool { return b[host] }
+
+func TestQueueDropsBlockedHost(t *testing.T) {
+	t.Parallel()
+	blocked, _, blockedHits := inboxServer(t, status(http.StatusNoContent))
+	other, got, _ := inboxServer(t, status(http.StatusNoContent))
+	host, err := inboxHost(blocked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := startQueue(t, queueOptions{allowPrivate: true, blocklist: blockedHosts{host: true}})
+	for _, inbox := range []string{blocked, other} {
+		if err := q.Deliver(context.Background(), delivery(inbox, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-got
+	s := waitStats(t, q, func(s QueueStats) bool { return s.Queued == 0 })
+	if s.Sent != 1 || s.Failed != 1 || blockedHits.Load() != 0 {
+		t.Errorf("stats %+v, %d requests to the blocked host; want it dropped unsent", s, blockedHits.Load())
 	}
 }

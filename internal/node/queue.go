@@ -32,6 +32,7 @@ func (n *Node) openFederation(ctx context.Context, keys activitypub.Keys) error 
 	q, err := activitypub.NewDeliveryQueue(ctx, activitypub.QueueConfig{
 		Store:     n.catalog.KV(deliveriesNS),
 		Keys:      keys,
+		Blocklist: bl,
 		Client:    activitypub.NewFetcher(n.cfg.AllowPrivateFederation).Client(),
 		UserAgent: "peeredge/" + Version() + " (+" + n.urls.Base() + ")",
 		Logger:    n.logger,
