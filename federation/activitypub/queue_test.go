@@ -73,6 +73,7 @@ type queueOptions struct {
 	blocklist    Blocklist
 	allowPrivate bool
 	perHost      int
+	inFlight     int
 	retryFor     time.Duration
 }
 
@@ -88,7 +89,7 @@ func startQueue(t *testing.T, o queueOptions) *DeliveryQueue {
 	alice, _ := keys(t)
 	q, err := NewDeliveryQueue(context.Background(), QueueConfig{
 		Store: o.store, Keys: testKeyStore{alice}, Client: NewFetcher(o.allowPrivate).Client(),
-		PerHost: o.perHost, RetryBase: 10 * time.Millisecond, RetryCap: 40 * time.Millisecond, RetryFor: o.retryFor,
+		PerHost: o.perHost, InFlight: o.inFlight, RetryBase: 10 * time.Millisecond, RetryCap: 40 * time.Millisecond, RetryFor: o.retryFor,
 		SendTimeout: 5 * time.Second, Blocklist: o.blocklist, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -239,20 +240,42 @@ func TestQueueGivesUp(t *testing.T) {
 	}
 }
 
+// gauge counts requests in progress and remembers the most at once.
+type gauge struct{ now, most atomic.Int64 }
+
+func (g *gauge) enter() {
+	c := g.now.Add(1)
+	for m := g.most.Load(); c > m && !g.most.CompareAndSwap(m, c); m = g.most.Load() {
+	}
+}
+
+// blockingAnswer holds each request until release is closed, counting
+// them in g (and in all, shared by several servers).
+func blockingAnswer(release <-chan struct{}, g, all *gauge) func(int64, http.ResponseWriter) {
+	return func(_ int64, w http.ResponseWriter) {
+		g.enter()
+		all.enter()
+		<-release
+		g.now.Add(-1)
+		all.now.Add(-1)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// releaser closes release once, at the latest when the test ends.
+func releaser(t *testing.T, release chan struct{}) func() {
+	var once sync.Once
+	f := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(f)
+	return f
+}
+
 func TestQueuePerHostLimit(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	var now, most atomic.Int64
-	slow, _, slowHits := inboxServer(t, func(_ int64, w http.ResponseWriter) {
-		c := now.Add(1)
-		for m := most.Load(); c > m && !most.CompareAndSwap(m, c); m = most.Load() {
-		}
-		<-release
-		now.Add(-1)
-		w.WriteHeader(http.StatusNoContent)
-	})
-	var releaseOnce sync.Once
-	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	var slowGauge, all gauge
+	slow, _, _ := inboxServer(t, blockingAnswer(release, &slowGauge, &all))
+	releaseAll := releaser(t, release)
 	fast, fastGot, _ := inboxServer(t, status(http.StatusNoContent))
 	q := startQueue(t, queueOptions{allowPrivate: true, perHost: 2})
 	ctx := context.Background()
@@ -261,7 +284,7 @@ func TestQueuePerHostLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitStats(t, q, func(s QueueStats) bool { return s.InFlight == 2 && now.Load() == 2 })
+	waitStats(t, q, func(s QueueStats) bool { return s.InFlight == 2 && slowGauge.now.Load() == 2 })
 	// The slow host holds its two slots; another host is not held up.
 	if err := q.Deliver(ctx, delivery(fast, 99)); err != nil {
 		t.Fatal(err)
@@ -271,13 +294,34 @@ func TestQueuePerHostLimit(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a delivery to another host waited for the slow one")
 	}
-	if n := slowHits.Load(); n != 2 {
-		t.Errorf("slow host got %d requests at once; want the limit, 2", n)
-	}
-	releaseOnce.Do(func() { close(release) })
+	releaseAll()
 	waitStats(t, q, func(s QueueStats) bool { return s.Sent == 7 })
-	if m := most.Load(); m != 2 {
-		t.Errorf("at most %d concurrent requests to one host; want 2", m)
+	if m := slowGauge.most.Load(); m != 2 {
+		t.Errorf("at most %d concurrent requests to one host; want the limit, 2", m)
+	}
+}
+
+func TestQueueOverallLimit(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var all gauge
+	var inboxes []string
+	for range 3 {
+		inbox, _, _ := inboxServer(t, blockingAnswer(release, new(gauge), &all))
+		inboxes = append(inboxes, inbox)
+	}
+	releaseAll := releaser(t, release)
+	q := startQueue(t, queueOptions{allowPrivate: true, perHost: 2, inFlight: 3})
+	for i := range 9 {
+		if err := q.Deliver(context.Background(), delivery(inboxes[i%3], i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitStats(t, q, func(s QueueStats) bool { return s.InFlight == 3 && all.now.Load() == 3 })
+	releaseAll()
+	waitStats(t, q, func(s QueueStats) bool { return s.Sent == 9 })
+	if m := all.most.Load(); m != 3 {
+		t.Errorf("at most %d concurrent requests in all; want the limit, 3", m)
 	}
 }
 
