@@ -1,6 +1,7 @@
 package activitypub
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -138,11 +139,40 @@ type entry struct {
 	attempts int
 }
 
-// record is what is stored per delivery.
+// record is what is stored per delivery: a JSON line of the rest, then
+// the body's bytes as given (not re-encoded: JSON encoding would compact
+// and escape them).
 type record struct {
 	Delivery
 	Attempts int       `json:"attempts"`
 	Queued   time.Time `json:"queued"`
+}
+
+type recordHead struct {
+	Inbox    string    `json:"inbox"`
+	KeyID    string    `json:"keyId"`
+	Attempts int       `json:"attempts"`
+	Queued   time.Time `json:"queued"`
+}
+
+func (r record) encode() ([]byte, error) {
+	head, err := json.Marshal(recordHead{r.Inbox, r.KeyID, r.Attempts, r.Queued})
+	if err != nil {
+		return nil, err
+	}
+	return append(append(head, '\n'), r.Body...), nil
+}
+
+func decodeRecord(v []byte) (record, error) {
+	head, body, ok := bytes.Cut(v, []byte{'\n'})
+	var h recordHead
+	if !ok {
+		return record{}, errors.New("stored delivery without a body")
+	}
+	if err := json.Unmarshal(head, &h); err != nil {
+		return record{}, err
+	}
+	return record{Delivery: Delivery{Inbox: h.Inbox, KeyID: h.KeyID, Body: body}, Attempts: h.Attempts, Queued: h.Queued}, nil
 }
 
 // NewDeliveryQueue opens the queue over cfg.Store, taking up the
@@ -206,8 +236,8 @@ func loadEntry(key string, value []byte) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r record
-	if err := json.Unmarshal(value, &r); err != nil {
+	r, err := decodeRecord(value)
+	if err != nil {
 		return nil, err
 	}
 	host, err := inboxHost(r.Inbox)
@@ -279,7 +309,7 @@ func (q *DeliveryQueue) store(e *entry, r record) error {
 	if err != nil {
 		return fmt.Errorf("activitypub: delivery id: %w", err)
 	}
-	v, err := json.Marshal(r)
+	v, err := r.encode()
 	if err != nil {
 		return fmt.Errorf("activitypub: encoding a delivery: %w", err)
 	}

@@ -43,7 +43,11 @@ func (q *DeliveryQueue) dispatch(ctx context.Context, wg *sync.WaitGroup) (next 
 			next, ok = e.due, true
 			break
 		}
-		if q.inFlight >= q.cfg.InFlight || q.perHost[e.host] >= q.cfg.PerHost {
+		if q.inFlight >= q.cfg.InFlight { // nothing more starts before a slot frees
+			kept = append(kept, q.pending[i:]...)
+			break
+		}
+		if q.perHost[e.host] >= q.cfg.PerHost {
 			kept = append(kept, e)
 			continue
 		}

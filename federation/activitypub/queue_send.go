@@ -3,7 +3,6 @@ package activitypub
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +34,7 @@ func (q *DeliveryQueue) attempt(ctx context.Context, e *entry) outcome {
 	raw, found, err := q.cfg.Store.Get([]byte(e.key))
 	var r record
 	if err == nil && found {
-		err = json.Unmarshal(raw, &r)
+		r, err = decodeRecord(raw)
 	}
 	switch {
 	case err != nil:
