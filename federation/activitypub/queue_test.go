@@ -475,3 +475,31 @@ func TestQueueDropsBlockedHost(t *testing.T) {
 		t.Errorf("stats %+v, %d requests to the blocked host; want it dropped unsent", s, blockedHits.Load())
 	}
 }
+
+func TestQueueDropsUnreadableRecords(t *testing.T) {
+	t.Parallel()
+	c := openCatalog(t, t.TempDir())
+	defer c.Close()
+	store := c.KV("deliveries")
+	for k, v := range map[string]string{
+		"not-a-key":                         "{}\n{}",
+		"0000000000000001-00":               "no head line",
+		"0000000000000002-00":               `{"inbox":"ftp://x.example/"}` + "\n{}",
+		"0000000000000003-0011223344556677": `{"inbox":"https://x.example/inbox","keyId":"k"}` + "\n{}",
+	} {
+		if err := store.Set([]byte(k), []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, _ := keys(t)
+	q, err := NewDeliveryQueue(context.Background(), QueueConfig{Store: store, Keys: testKeyStore{alice}, Client: NewFetcher(false).Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := q.Stats(); s.Queued != 1 {
+		t.Errorf("stats %+v; want the one readable delivery", s)
+	}
+	if n := storedCount(t, store); n != 1 {
+		t.Errorf("%d records left; want the readable one", n)
+	}
+}
