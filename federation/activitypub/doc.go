@@ -14,4 +14,9 @@
 // the Signature header's parameters are parsed here as well
 // (ParseSignatureHeader) because the verifier must see the signed header
 // list and the algorithm, which the library keeps to itself.
+//
+// Outgoing activities go through DeliveryQueue, kept in the catalogue:
+// retried with exponential backoff and jitter (30 s doubling, capped at
+// 6 h, given up after 48 h), at most 2 requests in flight per host; its
+// doc says which answers are retried and which drop a delivery.
 package activitypub

@@ -79,6 +79,9 @@ type Config struct {
 	Accounts   Accounts
 	TokenTTL   origin.TokenTTL
 	LoginLimit RateLimit
+	// Blocklist keeps the servers the admin blocked; without it the
+	// blocklist endpoints answer 404.
+	Blocklist ServerBlocklist
 	// MaxUploadSize bounds the video file of one upload, in bytes; a body
 	// announced larger (with the form's overhead) is refused before it is read.
 	MaxUploadSize int64
@@ -183,6 +186,8 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 		}
 	case strings.HasPrefix(string(path), adminContactPath) && a.cfg.Contacts != nil:
 		a.routeAdminContact(ctx, string(path[len(adminContactPath):]))
+	case strings.HasPrefix(string(path), layout.ServerBlocklistPath) && a.cfg.Blocklist != nil:
+		a.routeBlocklist(ctx, string(path[len(layout.ServerBlocklistPath):]))
 	default:
 		writeProblem(ctx, http.StatusNotFound, "no such API endpoint")
 	}

@@ -84,7 +84,11 @@ type Config struct {
 	// without a restart); unset, it speaks plain HTTP, e.g. behind a
 	// proxy that terminates TLS (then set PublicURL to https://…).
 	TLSCert, TLSKey string
-	Logger          *slog.Logger
+	// AllowPrivateFederation lets federation reach loopback, private and
+	// link-local addresses (tests, private deployments); off, deliveries
+	// and fetches go to public addresses only.
+	AllowPrivateFederation bool
+	Logger                 *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config

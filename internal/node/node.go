@@ -40,6 +40,8 @@ type Node struct {
 	swarm *nodeSwarm
 	// mailer mails contact messages; nil without SMTP.
 	mailer *mail.Mailer
+	// federation: the delivery queue and the server blocklist.
+	fed federation
 	// NewAdminToken is the admin token created on this start, to be shown
 	// once; empty when one already existed or was given.
 	NewAdminToken string
@@ -145,6 +147,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	if err := n.openFederation(ctx, noActorKeys{}); err != nil {
+		catalog.Close()
+		return nil, err
+	}
 	n.intake = origin.NewIntake(origin.IntakeConfig{
 		Catalog: catalog,
 		Store:   store,
@@ -214,6 +220,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		TokenTTL:      n.cfg.TokenTTL,
 		LoginLimit:    n.cfg.LoginLimit,
 		ClientAddrs:   sw.tracker,
+		Blocklist:     n.fed.blocklist,
 		Logger:        n.logger,
 	})
 	pages, err := n.webMounts(sw)
@@ -243,6 +250,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { n.mailer.Run(ctx) })
 	}
 	wg.Go(func() { n.sweepUploads(ctx) })
+	wg.Go(func() { n.fed.deliveries.Run(ctx) })
 	// Videos published before the node made images get theirs while it serves.
 	wg.Go(func() { publisher.EnsureImages(ctx) })
 	wg.Add(4)
