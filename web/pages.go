@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -249,15 +250,16 @@ func (w *Web) player(v origin.Video, p2p bool) playerData {
 	return d
 }
 
-// peerTubeWatch sends browsers from PeerTube's watch URL to the watch
-// page, keeping the query (PeerTube's ?start= and friends).
-//
-// Federation hook: ActivityPub asks this same URL for the video object
-// with Accept: application/activity+json (or ld+json with the
-// ActivityStreams profile). When federation/activitypub exists, it
-// answers those requests here, before the redirect; until then they get
-// the redirect like a browser.
+// peerTubeWatch answers PeerTube's watch URL, which is also a video's
+// ActivityPub id: ActivityPub clients (Accept: application/activity+json
+// or ld+json) get the Video object, browsers a redirect to the watch
+// page keeping the query (PeerTube's ?start= and friends).
 func (w *Web) peerTubeWatch(ctx *fasthttp.RequestCtx, ref string) {
+	ctx.Response.Header.Set(fasthttp.HeaderVary, "Accept")
+	if w.cfg.VideoObjects != nil && wantsActivityPub(ctx.Request.Header.Peek(fasthttp.HeaderAccept)) {
+		w.videoObject(ctx, ref)
+		return
+	}
 	v, ok := w.lookup(ctx, ref)
 	if !ok {
 		return
@@ -271,6 +273,59 @@ func (w *Web) peerTubeWatch(ctx *fasthttp.RequestCtx, ref string) {
 	ctx.Response.Header.Set(fasthttp.HeaderLocation, target)
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
 	ctx.SetStatusCode(http.StatusFound)
+}
+
+// activityContentType is ActivityPub's media type as PeerTube answers it.
+const activityContentType = "application/activity+json; charset=utf-8"
+
+// videoObject answers the Video object of a published video, by uuid
+// only (an id is a URL with the uuid); anything else is a 404, for
+// ActivityPub as for people.
+func (w *Web) videoObject(ctx *fasthttp.RequestCtx, ref string) {
+	notFound := func() {
+		ctx.SetStatusCode(http.StatusNotFound)
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("no such video\n")
+	}
+	uuid, err := layout.CanonicalUUID(ref)
+	if err != nil {
+		notFound()
+		return
+	}
+	v, err := w.cfg.Videos.Video(ctx, uuid)
+	switch {
+	case errors.Is(err, origin.ErrNotFound) || (err == nil && v.State != origin.StatePublished):
+		notFound()
+		return
+	case err != nil:
+		w.logger.Error("web: look a video up", "err", err)
+		ctx.Error("the node could not read its videos", http.StatusInternalServerError)
+		return
+	}
+	obj, err := w.cfg.VideoObjects.VideoObject(ctx, v.UUID)
+	if err != nil {
+		w.logger.Error("web: video object", "video", v.UUID, "err", err)
+		ctx.Error("the node could not make the video object", http.StatusInternalServerError)
+		return
+	}
+	ctx.SetStatusCode(http.StatusOK)
+	ctx.SetContentType(activityContentType)
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
+	ctx.SetBody(obj)
+}
+
+// wantsActivityPub reports whether an Accept header names one of
+// ActivityPub's media types (ld+json with any profile: PeerTube and
+// Mastodon send the ActivityStreams one, some servers none).
+func wantsActivityPub(accept []byte) bool {
+	for _, part := range strings.Split(string(accept), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case "application/activity+json", "application/ld+json":
+			return true
+		}
+	}
+	return false
 }
 
 type embedPage struct {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -48,6 +49,12 @@ type Privacy struct {
 	Scrape bool
 }
 
+// VideoObjects answers ActivityPub's form of a published local video
+// (federation/activitypub's LocalVideos): the JSON of its Video object.
+type VideoObjects interface {
+	VideoObject(ctx context.Context, uuid string) (json.RawMessage, error)
+}
+
 // Config is what the pages are rendered from. Videos, URLs and P2P are
 // required.
 type Config struct {
@@ -56,7 +63,10 @@ type Config struct {
 	// P2P reports the admin's switch, live.
 	P2P     func() bool
 	Privacy Privacy
-	Logger  *slog.Logger
+	// VideoObjects, if set, answers PeerTube's watch URL to ActivityPub
+	// clients; without it they get the browsers' redirect.
+	VideoObjects VideoObjects
+	Logger       *slog.Logger
 }
 
 // Web serves the pages.
