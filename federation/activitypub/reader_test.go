@@ -215,10 +215,15 @@ func FuzzParseActivity(f *testing.F) {
 			}
 		}
 		_, _ = ParseActor(data)
+		if c, err := parseCollection(data); err == nil {
+			_ = append(c.OrderedItems, c.Items...)
+		}
 		if v, err := ParseVideo(data); err == nil {
+			_, _ = images(v.Icon)
 			if h := v.HLS(); h != nil {
 				_ = h.Infohashes()
 				_ = h.Segments()
+				_ = rungFiles(h.Tag)
 			}
 		}
 	})

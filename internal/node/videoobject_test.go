@@ -14,6 +14,7 @@ import (
 
 	"github.com/peeredge/peeredge/federation/activitypub"
 	"github.com/peeredge/peeredge/internal/testmedia"
+	"github.com/peeredge/peeredge/origin"
 )
 
 // TestVideoObject: a video published through the node is answered as a
@@ -169,5 +170,24 @@ func TestVideoObject(t *testing.T) {
 	uuids, err := objects.PublishedUUIDs(context.Background())
 	if err != nil || !slices.Equal(uuids, []string{v.UUID}) {
 		t.Errorf("PublishedUUIDs = %v, %v", uuids, err)
+	}
+
+	// Another node's remote index takes the object as it takes
+	// PeerTube's.
+	other, err := origin.OpenCatalog(t.TempDir(), n.logger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	index, err := activitypub.NewRemoteVideos(activitypub.RemoteVideosConfig{Store: other, Fetcher: activitypub.NewFetcher(true), Logger: n.logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := index.Fetch(context.Background(), watch); err != nil {
+		t.Fatal(err)
+	}
+	rv, err := other.RemoteVideo(context.Background(), v.UUID)
+	if err != nil || rv.Master != sp.PlaylistURL || len(rv.Files) != 1 || rv.Files[0].MagnetURI != f.MagnetURI || !slices.Equal(rv.Infohashes, hashes) {
+		t.Errorf("remote copy %+v, %v", rv, err)
 	}
 }
