@@ -14,7 +14,6 @@ import (
 
 	"github.com/peeredge/peeredge/federation/activitypub"
 	"github.com/peeredge/peeredge/internal/testmedia"
-	"github.com/peeredge/peeredge/origin"
 )
 
 // TestVideoObject: a video published through the node is answered as a
@@ -172,22 +171,92 @@ func TestVideoObject(t *testing.T) {
 		t.Errorf("PublishedUUIDs = %v, %v", uuids, err)
 	}
 
-	// Another node's remote index takes the object as it takes
-	// PeerTube's.
-	other, err := origin.OpenCatalog(t.TempDir(), n.logger, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	index, err := activitypub.NewRemoteVideos(activitypub.RemoteVideosConfig{Store: other, Fetcher: activitypub.NewFetcher(true), Logger: n.logger})
+	// A second node takes the object into its index as it takes
+	// PeerTube's, and lists and shows the video pointing at the first.
+	b := startNode(t, Config{})
+	index, err := activitypub.NewRemoteVideos(activitypub.RemoteVideosConfig{Store: b.Catalog(), Fetcher: activitypub.NewFetcher(true), Logger: b.logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := index.Fetch(context.Background(), watch); err != nil {
 		t.Fatal(err)
 	}
-	rv, err := other.RemoteVideo(context.Background(), v.UUID)
+	rv, err := b.Catalog().RemoteVideo(context.Background(), v.UUID)
 	if err != nil || rv.Master != sp.PlaylistURL || len(rv.Files) != 1 || rv.Files[0].MagnetURI != f.MagnetURI || !slices.Equal(rv.Infohashes, hashes) {
 		t.Errorf("remote copy %+v, %v", rv, err)
+	}
+	checkRemoteShown(t, b, n, v)
+}
+
+// checkRemoteShown: node b lists and shows a's video v as a remote one,
+// played from a's files without P2P.
+func checkRemoteShown(t *testing.T, b, a *testNode, v apiVideo) {
+	t.Helper()
+	aHost := strings.TrimPrefix(a.base, "http://")
+	type summary struct{ Name, DisplayName, URL, Host string }
+	type listed struct {
+		apiVideo
+		IsLocal bool    `json:"isLocal"`
+		URL     string  `json:"url"`
+		Account summary `json:"account"`
+		Channel summary `json:"channel"`
+	}
+	var list struct {
+		Total int
+		Data  []listed
+	}
+	getJSON(t, b.base+"/api/v1/videos", &list)
+	if list.Total != 1 || len(list.Data) != 1 {
+		t.Fatalf("b lists %+v", list)
+	}
+	got := list.Data[0]
+	if got.IsLocal || got.UUID != v.UUID || got.URL != a.base+"/videos/watch/"+v.UUID || got.Account.Host != aHost ||
+		got.Account.URL != a.base+"/accounts/root" || got.Channel.URL != a.base+"/video-channels/root_channel" || got.Channel.Host != aHost {
+		t.Errorf("b lists %+v", got)
+	}
+	var one listed
+	getJSON(t, b.base+"/api/v1/videos/"+v.UUID, &one)
+	if one.IsLocal || len(one.StreamingPlaylists) != 1 || one.StreamingPlaylists[0].PlaylistURL != v.StreamingPlaylists[0].PlaylistURL ||
+		one.StreamingPlaylists[0].Files[0].FileURL != v.StreamingPlaylists[0].Files[0].FileURL || one.State.ID != 1 ||
+		one.ThumbnailPath == nil || !strings.HasPrefix(*one.ThumbnailPath, a.base+"/lazy-static/thumbnails/") {
+		t.Errorf("b's video %+v", one)
+	}
+
+	// The node's own videos name their account and channel too.
+	var own listed
+	getJSON(t, a.base+"/api/v1/videos/"+v.UUID, &own)
+	if !own.IsLocal || own.Account.Name != "root" || own.Channel.Name != "root_channel" || own.Channel.Host != aHost {
+		t.Errorf("a's own video %+v", own)
+	}
+
+	page := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get(b.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		return resp, string(body)
+	}
+	resp, home := page("/")
+	if !strings.Contains(home, `href="/w/`+v.ShortUUID+`"`) || !strings.Contains(home, aHost+"</span>") ||
+		!strings.Contains(home, `src="`+*one.ThumbnailPath+`"`) || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "img-src 'self' data: "+a.base) {
+		t.Errorf("home page: CSP %q\n%s", resp.Header.Get("Content-Security-Policy"), home)
+	}
+	resp, watchPage := page("/w/" + v.ShortUUID)
+	for _, want := range []string{`data-master="` + v.StreamingPlaylists[0].PlaylistURL + `"`, `data-p2p="0"`, `data-trackers="[]"`, `href="` + a.base + `/videos/watch/` + v.UUID + `"`} {
+		if !strings.Contains(watchPage, want) {
+			t.Errorf("watch page lacks %s", want)
+		}
+	}
+	if strings.Contains(watchPage, `id="p2p-switch"`) {
+		t.Error("watch page of a remote video offers P2P")
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "media-src 'self' "+b.base+" blob: "+a.base) || !strings.Contains(csp, "connect-src 'self' "+b.base) || !strings.Contains(csp, a.base) {
+		t.Errorf("watch page CSP %q", csp)
 	}
 }

@@ -34,6 +34,7 @@ func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 			PeerTTL:        tc.PeerTTL,
 			Scrape:         tc.Scrape,
 		},
+		Remote:       n.catalog,
 		VideoObjects: objects,
 		Logger:       n.logger,
 	})
