@@ -177,6 +177,8 @@ func TestParseISODuration(t *testing.T) {
 
 func seedActivities(f *testing.F) {
 	paths, err := filepath.Glob(filepath.Join("testdata", "activities", "*.json"))
+	recorded, _ := filepath.Glob(filepath.Join("testdata", "peertube", "*.json"))
+	paths = append(paths, recorded...)
 	if err != nil || len(paths) == 0 {
 		f.Fatalf("no seeds: %v", err)
 	}
