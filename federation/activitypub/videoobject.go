@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
@@ -166,7 +165,7 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 	if p2p {
 		trackers = u.Trackers()
 	}
-	published := v.UpdatedAt.UTC().Format(time.RFC3339Nano)
+	published := v.UpdatedAt.UTC().Format(isoMillis)
 	obj := &Video{
 		Context:         videoContext,
 		Type:            "Video",
@@ -245,6 +244,10 @@ func rungLinks(u layout.URLs, uuid string, r origin.Rendition, trackers []string
 		{Type: "Link", MediaType: mediaTypeMagnet, Href: magnet, Height: r.Height, Width: r.Width, FPS: r.FPS},
 	}
 }
+
+// isoMillis is JavaScript's Date.toISOString form, which PeerTube writes
+// and reads.
+const isoMillis = "2006-01-02T15:04:05.000Z"
 
 // maxMasterBytes bounds the master playlist read (a few lines per rung).
 const maxMasterBytes = 64 << 10
