@@ -297,6 +297,15 @@ type Listed struct {
 	Remote *RemoteVideo
 }
 
+// LocalListing wraps a list of local videos as Listed entries.
+func LocalListing(videos []Video) []Listed {
+	out := make([]Listed, len(videos))
+	for i := range videos {
+		out[i].Local = &videos[i]
+	}
+	return out
+}
+
 // Listing lists local and remote videos together, newest first (by id:
 // the order the node took them in), skipping start and returning at most
 // count, with the total of both.

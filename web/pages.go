@@ -149,11 +149,7 @@ func (w *Web) list(ctx context.Context, start, count int) ([]origin.Listed, int,
 		return w.cfg.Remote.Listing(ctx, start, count)
 	}
 	videos, total, err := w.cfg.Videos.Videos(ctx, start, count)
-	out := make([]origin.Listed, len(videos))
-	for i := range videos {
-		out[i].Local = &videos[i]
-	}
-	return out, total, err
+	return origin.LocalListing(videos), total, err
 }
 
 // playerData is the watch and embed pages' player element (see the

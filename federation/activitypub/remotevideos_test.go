@@ -303,7 +303,8 @@ func TestLocalVideoObjectsUnpublished(t *testing.T) {
 	defer c.Close()
 	u, _ := layout.New("https://node.example")
 	disk, _ := layout.NewDisk(t.TempDir())
-	lv, err := NewLocalVideos(LocalVideosConfig{Catalog: c, URLs: u, Disk: disk})
+	magnet := func(origin.Rendition, bool) string { t.Error("magnet of an unpublished video"); return "" }
+	lv, err := NewLocalVideos(LocalVideosConfig{Catalog: c, URLs: u, Disk: disk, Magnet: magnet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
-	"github.com/peeredge/peeredge/swarm"
 	"github.com/peeredge/peeredge/swarm/p2pml"
 )
 
@@ -28,8 +27,8 @@ type LocalCatalog interface {
 	User(ctx context.Context, id int64) (origin.User, error)
 }
 
-// LocalVideosConfig configures LocalVideoObjects. Catalog, URLs and Disk
-// are required.
+// LocalVideosConfig configures LocalVideoObjects. All but P2P are
+// required.
 type LocalVideosConfig struct {
 	Catalog LocalCatalog
 	URLs    layout.URLs
@@ -40,6 +39,9 @@ type LocalVideosConfig struct {
 	// P2P reports the admin's switch; while it is off the object names no
 	// tracker (as the API's magnets do). Nil means on.
 	P2P func() bool
+	// Magnet is a published rung's magnet link, the API's own
+	// (api.MagnetURI), so the two never disagree.
+	Magnet func(r origin.Rendition, p2p bool) string
 }
 
 // LocalVideoObjects answers the node's own published videos as PeerTube
@@ -52,8 +54,8 @@ var _ LocalVideos = (*LocalVideoObjects)(nil)
 
 // NewLocalVideos checks cfg.
 func NewLocalVideos(cfg LocalVideosConfig) (*LocalVideoObjects, error) {
-	if cfg.Catalog == nil || cfg.URLs.Base() == "" || cfg.Disk.Root() == "" {
-		return nil, errors.New("activitypub: LocalVideos needs Catalog, URLs and Disk")
+	if cfg.Catalog == nil || cfg.URLs.Base() == "" || cfg.Disk.Root() == "" || cfg.Magnet == nil {
+		return nil, errors.New("activitypub: LocalVideos needs Catalog, URLs, Disk and Magnet")
 	}
 	return &LocalVideoObjects{cfg: cfg}, nil
 }
@@ -205,7 +207,7 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 	rungs := slices.Clone(v.Renditions)
 	slices.SortStableFunc(rungs, func(a, b origin.Rendition) int { return b.Height - a.Height })
 	for _, r := range rungs {
-		hls.Tag = append(hls.Tag, rungLinks(u, v.UUID, r, trackers)...)
+		hls.Tag = append(hls.Tag, rungLinks(u, v.UUID, r, l.cfg.Magnet(r, p2p))...)
 	}
 	obj.URL = []Link{
 		{Type: "Link", MediaType: mediaTypeHTML, Href: u.Watch(v.ShortUUID)},
@@ -225,15 +227,7 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 // rungLinks are a rung's fragmented MP4, its torrent and its magnet, in
 // PeerTube's shapes (the size, frame rate and format flag only on the
 // file itself).
-func rungLinks(u layout.URLs, uuid string, r origin.Rendition, trackers []string) []Link {
-	magnet := swarm.Magnet{
-		InfoHash:   r.InfoHash,
-		Name:       r.FileName,
-		Length:     r.Size,
-		Trackers:   trackers,
-		WebSeeds:   []string{u.WebSeed(r.FileName)},
-		TorrentURL: u.Torrent(r.TorrentName),
-	}.String()
+func rungLinks(u layout.URLs, uuid string, r origin.Rendition, magnet string) []Link {
 	return []Link{
 		{
 			Type: "Link", MediaType: mediaTypeMP4, Href: u.File(uuid, r.FileName),

@@ -27,11 +27,7 @@ func (a *API) listing(ctx context.Context, start, count int) ([]origin.Listed, i
 		return a.cfg.Remote.Listing(ctx, start, count)
 	}
 	videos, total, err := a.cfg.Videos.Videos(ctx, start, count)
-	out := make([]origin.Listed, len(videos))
-	for i := range videos {
-		out[i].Local = &videos[i]
-	}
-	return out, total, err
+	return origin.LocalListing(videos), total, err
 }
 
 // newRemoteVideoJSON renders a followed instance's video: its files stay

@@ -1,6 +1,10 @@
 package node
 
-import "github.com/peeredge/peeredge/federation/activitypub"
+import (
+	"github.com/peeredge/peeredge/federation/activitypub"
+	"github.com/peeredge/peeredge/federation/api"
+	"github.com/peeredge/peeredge/origin"
+)
 
 // localVideoObjects makes the node's own videos' ActivityPub Video
 // objects (the watch URL's answer to ActivityPub clients, the outbox,
@@ -11,5 +15,8 @@ func (n *Node) localVideoObjects() (*activitypub.LocalVideoObjects, error) {
 		URLs:    n.urls,
 		Disk:    n.store.Disk(),
 		P2P:     n.P2PEnabled,
+		Magnet: func(r origin.Rendition, p2p bool) string {
+			return api.MagnetURI(n.urls, r, p2p)
+		},
 	})
 }
