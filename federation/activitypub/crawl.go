@@ -3,7 +3,10 @@ package activitypub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 )
 
 // collectionPage is an OrderedCollection or one of its pages, the fields
@@ -39,8 +42,9 @@ type crawlItem struct {
 
 // Crawl reads the outbox (at most CrawlPages pages and CrawlItems items,
 // every page on the outbox's host) and keeps the videos its Announce and
-// Create activities name. A video that fails is logged and skipped; only
-// an unreadable outbox is an error.
+// Create activities name, a few at a time. A video that fails is logged
+// and skipped; only an unreadable outbox (or a cancelled ctx) is an
+// error.
 func (r *RemoteVideoIndex) Crawl(ctx context.Context, outbox string) error {
 	if err := r.allowed(outbox); err != nil {
 		return err
@@ -56,23 +60,14 @@ func (r *RemoteVideoIndex) Crawl(ctx context.Context, outbox string) error {
 	// The collection itself may list items (a small outbox), then its
 	// pages follow from first.
 	next := page.First
-	items, kept, failed := 0, 0, 0
-	for pages := 0; ; {
-		for _, it := range append(page.OrderedItems, page.Items...) {
-			if items == r.cfg.CrawlItems {
-				break
-			}
-			items++
-			switch err := r.crawlItem(ctx, outbox, it); {
-			case err == nil:
-				kept++
-			case err == errNotVideo:
-			default:
-				failed++
-				r.logger.Warn("crawl: video not kept", "outbox", outbox, "item", it.ID, "err", err)
-			}
-		}
-		if items == r.cfg.CrawlItems || pages == r.cfg.CrawlPages || (next.ID == "" && next.Raw == nil) {
+	var items, pages int
+	var kept, failed atomic.Int64
+	for {
+		batch := append(page.OrderedItems, page.Items...)
+		batch = batch[:min(len(batch), r.cfg.CrawlItems-items)]
+		items += len(batch)
+		r.crawlBatch(ctx, outbox, batch, &kept, &failed)
+		if items == r.cfg.CrawlItems || pages == r.cfg.CrawlPages || (next.ID == "" && next.Raw == nil) || ctx.Err() != nil {
 			break
 		}
 		pages++
@@ -82,8 +77,34 @@ func (r *RemoteVideoIndex) Crawl(ctx context.Context, outbox string) error {
 		}
 		next = page.Next
 	}
-	r.logger.Info("crawled outbox", "outbox", outbox, "items", items, "videos", kept, "failed", failed)
-	return nil
+	r.logger.Info("crawled outbox", "outbox", outbox, "items", items, "videos", kept.Load(), "failed", failed.Load())
+	return ctx.Err()
+}
+
+// crawlParallel is how many of an outbox's videos are fetched at once:
+// enough to hide round trips, few enough not to burden the instance.
+const crawlParallel = 4
+
+// crawlBatch keeps the videos of a page's items, crawlParallel at a time.
+func (r *RemoteVideoIndex) crawlBatch(ctx context.Context, outbox string, batch []Ref, kept, failed *atomic.Int64) {
+	sem := make(chan struct{}, crawlParallel)
+	var wg sync.WaitGroup
+	for _, it := range batch {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			switch err := r.crawlItem(ctx, outbox, it); {
+			case err == nil:
+				kept.Add(1)
+			case errors.Is(err, errNotVideo):
+			default:
+				failed.Add(1)
+				r.logger.Warn("crawl: video not kept", "outbox", outbox, "item", it.ID, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // crawlPage reads a page: embedded, or fetched from the outbox's host.
