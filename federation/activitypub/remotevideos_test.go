@@ -356,3 +356,16 @@ func TestRemoteVideosCrawlHundred(t *testing.T) {
 	}
 	t.Logf("100 videos crawled in %v", took)
 }
+
+func TestFederatedName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"a": "a……", "ab": "ab…", "abc": "abc", "été": "été"} {
+		if got := federatedName(in); got != want {
+			t.Errorf("federatedName(%q) = %q, want %q", in, got, want)
+		}
+		if _, err := ParseVideo([]byte(`{"type":"Video","id":"https://a.example/v/1","uuid":"8f3c1a4e-2b7d-4c1e-9a0b-5d6e7f8a9b0c","name":"` + federatedName(in) +
+			`","duration":"PT1S","published":"2026-11-30T10:00:00Z","updated":"2026-11-30T10:00:00Z","attributedTo":["https://a.example/accounts/a"]}`)); err != nil {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}

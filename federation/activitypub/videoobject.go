@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
@@ -173,7 +174,7 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 		Type:            "Video",
 		ID:              u.VideoObject(v.UUID),
 		UUID:            v.UUID,
-		Name:            v.Name,
+		Name:            federatedName(v.Name),
 		Duration:        "PT" + strconv.FormatInt(int64(math.Round(max(v.Duration, 0))), 10) + "S",
 		State:           videoStatePublished,
 		CommentsPolicy:  commentsDisabled,
@@ -222,6 +223,16 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 		obj.URL = append(obj.URL, Link{Type: "Link", Name: "tracker-" + kind, Rel: Strings{"tracker", kind}, Href: t})
 	}
 	return obj, nil
+}
+
+// federatedName is the name as instances take it: PeerTube drops a Video
+// whose name is shorter than 3 characters, which the node's uploads
+// allow, so a short name is filled up with ellipses.
+func federatedName(name string) string {
+	if n := utf8.RuneCountInString(name); n < minVideoName {
+		return name + strings.Repeat("…", minVideoName-n)
+	}
+	return name
 }
 
 // rungLinks are a rung's fragmented MP4, its torrent and its magnet, in
