@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -38,6 +40,9 @@ type videoCard struct {
 	// which keeps the CSS tile.
 	Thumbnail                       string
 	ThumbnailWidth, ThumbnailHeight int
+	// Host is the instance a followed video comes from; "" for the
+	// node's own.
+	Host string
 }
 
 func (w *Web) card(v origin.Video) videoCard {
@@ -54,7 +59,10 @@ type homePage struct {
 	Page         int
 	Prev, Next   string // local paths of the neighbouring pages, if any
 	EmptyCatalog bool
+	origins      []string // of the followed videos' thumbnails
 }
+
+func (h homePage) remoteOrigins() []string { return h.origins }
 
 func (w *Web) home(ctx *fasthttp.RequestCtx) {
 	page := 1
@@ -83,7 +91,12 @@ func (w *Web) home(ctx *fasthttp.RequestCtx) {
 	}
 	data := homePage{Page: page, EmptyCatalog: len(videos) == 0}
 	for _, v := range videos {
-		data.Videos = append(data.Videos, w.card(v))
+		if v.Remote != nil {
+			data.Videos = append(data.Videos, w.remoteCard(*v.Remote))
+			data.origins = append(data.origins, remoteOrigins(*v.Remote, false)...)
+			continue
+		}
+		data.Videos = append(data.Videos, w.card(*v.Local))
 	}
 	if page > 1 {
 		data.Prev = w.pagePath(page - 1)
@@ -101,20 +114,20 @@ func (w *Web) pagePath(page int) string {
 	return w.cfg.URLs.Local(layout.HomePath) + "?page=" + strconv.Itoa(page)
 }
 
-// published returns up to count published videos after skipping skip of
-// them, newest (latest uploaded) first, and whether more follow. The
-// catalogue lists every video, so the ones being transcoded or that
-// failed are passed over here.
-func (w *Web) published(ctx *fasthttp.RequestCtx, skip, count int) ([]origin.Video, bool, error) {
-	var out []origin.Video
+// published returns up to count published videos (the node's own and,
+// with Remote, followed instances') after skipping skip of them, newest
+// first, and whether more follow. The catalogue lists every local video,
+// so the ones being transcoded or that failed are passed over here.
+func (w *Web) published(ctx *fasthttp.RequestCtx, skip, count int) ([]origin.Listed, bool, error) {
+	var out []origin.Listed
 	for start := 0; ; start += scanBatch {
-		batch, total, err := w.cfg.Videos.Videos(ctx, start, scanBatch)
+		batch, total, err := w.list(ctx, start, scanBatch)
 		if err != nil {
 			return nil, false, err
 		}
 		for _, v := range batch {
 			switch {
-			case v.State != origin.StatePublished:
+			case v.Local != nil && v.Local.State != origin.StatePublished:
 			case skip > 0:
 				skip--
 			case len(out) == count:
@@ -127,6 +140,16 @@ func (w *Web) published(ctx *fasthttp.RequestCtx, skip, count int) ([]origin.Vid
 			return out, false, nil
 		}
 	}
+}
+
+// list is one batch of the catalogue's videos, remote ones included when
+// the node keeps them.
+func (w *Web) list(ctx context.Context, start, count int) ([]origin.Listed, int, error) {
+	if w.cfg.Remote != nil {
+		return w.cfg.Remote.Listing(ctx, start, count)
+	}
+	videos, total, err := w.cfg.Videos.Videos(ctx, start, count)
+	return origin.LocalListing(videos), total, err
 }
 
 // playerData is the watch and embed pages' player element (see the
@@ -154,47 +177,67 @@ type watchPage struct {
 	Torrents []torrentLink
 	Embed    string // the embed's absolute URL, for other sites
 	Privacy  string // the about page's privacy section
+	// Original is a followed video's page on its instance; "" for the
+	// node's own.
+	Original string
+	origins  []string
 }
+
+func (p watchPage) remoteOrigins() []string { return p.origins }
 
 type preparingPage struct {
 	Video    videoCard
 	Progress string // "42 %" while transcoding, else ""
 }
 
-// lookup finds the video a page is about; it answers the 404 (or 500)
+// lookup finds the video a page is about: the node's own, or else a
+// followed instance's (remote non-nil); it answers the 404 (or 500)
 // itself and reports false when there is none to show.
-func (w *Web) lookup(ctx *fasthttp.RequestCtx, ref string) (origin.Video, bool) {
+func (w *Web) lookup(ctx *fasthttp.RequestCtx, ref string) (v origin.Video, remote *origin.RemoteVideo, ok bool) {
 	// Pages name videos by shortUUID or uuid: numeric ids would make the
 	// catalogue easy to walk.
 	if len(ref) != layout.ShortUUIDLen {
 		if _, err := layout.CanonicalUUID(ref); err != nil {
 			w.notFound(ctx)
-			return origin.Video{}, false
+			return origin.Video{}, nil, false
 		}
 	}
 	v, err := w.cfg.Videos.Video(ctx, ref)
+	if errors.Is(err, origin.ErrNotFound) && w.cfg.Remote != nil {
+		rv, rerr := w.cfg.Remote.RemoteVideo(ctx, ref)
+		if rerr == nil {
+			return origin.Video{}, &rv, true
+		}
+		if !errors.Is(rerr, origin.ErrNotFound) {
+			err = rerr
+		}
+	}
 	switch {
 	case errors.Is(err, origin.ErrNotFound):
 		w.notFound(ctx)
-		return origin.Video{}, false
+		return origin.Video{}, nil, false
 	case err != nil:
 		w.unavailable(ctx, "look a video up", err)
-		return origin.Video{}, false
+		return origin.Video{}, nil, false
 	case v.State == origin.StateTranscodingFailed:
 		// Its reason is for the uploader (the API has it); viewers have
 		// nothing to watch.
 		w.notFound(ctx)
-		return origin.Video{}, false
+		return origin.Video{}, nil, false
 	}
-	return v, true
+	return v, nil, true
 }
 
 // watch is the watch page. A video not yet published gets a page saying
 // so, with status 200 as PeerTube's watch page has for any video it
 // knows (its 404 is for unknown and private videos).
 func (w *Web) watch(ctx *fasthttp.RequestCtx, ref string) {
-	v, ok := w.playable(ctx, ref, framed)
+	v, remote, ok := w.playable(ctx, ref, framed)
 	if !ok {
+		return
+	}
+	if remote != nil {
+		w.watchRemote(ctx, *remote)
 		return
 	}
 	u := w.cfg.URLs
@@ -213,13 +256,13 @@ func (w *Web) watch(ctx *fasthttp.RequestCtx, ref string) {
 
 // playable finds a published video for a player; for one not published
 // yet it answers the page saying so, and for none the 404.
-func (w *Web) playable(ctx *fasthttp.RequestCtx, ref string, f frame) (origin.Video, bool) {
-	v, ok := w.lookup(ctx, ref)
-	if ok && v.State != origin.StatePublished {
+func (w *Web) playable(ctx *fasthttp.RequestCtx, ref string, f frame) (origin.Video, *origin.RemoteVideo, bool) {
+	v, remote, ok := w.lookup(ctx, ref)
+	if ok && remote == nil && v.State != origin.StatePublished {
 		w.preparing(ctx, v, f)
-		return origin.Video{}, false
+		return origin.Video{}, nil, false
 	}
-	return v, ok
+	return v, remote, ok
 }
 
 func (w *Web) preparing(ctx *fasthttp.RequestCtx, v origin.Video, f frame) {
@@ -249,20 +292,25 @@ func (w *Web) player(v origin.Video, p2p bool) playerData {
 	return d
 }
 
-// peerTubeWatch sends browsers from PeerTube's watch URL to the watch
-// page, keeping the query (PeerTube's ?start= and friends).
-//
-// Federation hook: ActivityPub asks this same URL for the video object
-// with Accept: application/activity+json (or ld+json with the
-// ActivityStreams profile). When federation/activitypub exists, it
-// answers those requests here, before the redirect; until then they get
-// the redirect like a browser.
+// peerTubeWatch answers PeerTube's watch URL, which is also a video's
+// ActivityPub id: ActivityPub clients (Accept: application/activity+json
+// or ld+json) get the Video object, browsers a redirect to the watch
+// page keeping the query (PeerTube's ?start= and friends).
 func (w *Web) peerTubeWatch(ctx *fasthttp.RequestCtx, ref string) {
-	v, ok := w.lookup(ctx, ref)
+	ctx.Response.Header.Set(fasthttp.HeaderVary, "Accept")
+	if w.cfg.VideoObjects != nil && wantsActivityPub(ctx.Request.Header.Peek(fasthttp.HeaderAccept)) {
+		w.videoObject(ctx, ref)
+		return
+	}
+	v, remote, ok := w.lookup(ctx, ref)
 	if !ok {
 		return
 	}
-	target := w.cfg.URLs.Local(layout.WatchPath(v.ShortUUID))
+	short := v.ShortUUID
+	if remote != nil {
+		short = remote.ShortUUID
+	}
+	target := w.cfg.URLs.Local(layout.WatchPath(short))
 	if q := ctx.URI().QueryString(); len(q) > 0 {
 		target += "?" + string(q)
 	}
@@ -273,18 +321,78 @@ func (w *Web) peerTubeWatch(ctx *fasthttp.RequestCtx, ref string) {
 	ctx.SetStatusCode(http.StatusFound)
 }
 
+// activityContentType is ActivityPub's media type as PeerTube answers it.
+const activityContentType = "application/activity+json; charset=utf-8"
+
+// videoObject answers the Video object of a published video, by uuid
+// only (an id is a URL with the uuid); anything else is a 404, for
+// ActivityPub as for people.
+func (w *Web) videoObject(ctx *fasthttp.RequestCtx, ref string) {
+	notFound := func() {
+		ctx.SetStatusCode(http.StatusNotFound)
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("no such video\n")
+	}
+	uuid, err := layout.CanonicalUUID(ref)
+	if err != nil {
+		notFound()
+		return
+	}
+	v, err := w.cfg.Videos.Video(ctx, uuid)
+	switch {
+	case errors.Is(err, origin.ErrNotFound) || (err == nil && v.State != origin.StatePublished):
+		notFound()
+		return
+	case err != nil:
+		w.logger.Error("web: look a video up", "err", err)
+		ctx.Error("the node could not read its videos", http.StatusInternalServerError)
+		return
+	}
+	obj, err := w.cfg.VideoObjects.VideoObject(ctx, v.UUID)
+	if err != nil {
+		w.logger.Error("web: video object", "video", v.UUID, "err", err)
+		ctx.Error("the node could not make the video object", http.StatusInternalServerError)
+		return
+	}
+	ctx.SetStatusCode(http.StatusOK)
+	ctx.SetContentType(activityContentType)
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
+	ctx.SetBody(obj)
+}
+
+// wantsActivityPub reports whether an Accept header names one of
+// ActivityPub's media types (ld+json with any profile: PeerTube and
+// Mastodon send the ActivityStreams one, some servers none).
+func wantsActivityPub(accept []byte) bool {
+	for _, part := range strings.Split(string(accept), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case "application/activity+json", "application/ld+json":
+			return true
+		}
+	}
+	return false
+}
+
 type embedPage struct {
 	Video   videoCard
 	Player  playerData
 	Watch   string // the watch page's absolute URL
 	Privacy string // the about page's privacy section, absolute
+	origins []string
 }
+
+func (p embedPage) remoteOrigins() []string { return p.origins }
 
 // embed is the bare player other sites put in an iframe; ?p2p=0 (or
 // false), as PeerTube's embeds take it, turns sharing off.
 func (w *Web) embed(ctx *fasthttp.RequestCtx, ref string) {
-	v, ok := w.playable(ctx, ref, embedded)
+	v, remote, ok := w.playable(ctx, ref, embedded)
 	if !ok {
+		return
+	}
+	if remote != nil {
+		w.embedRemote(ctx, *remote)
 		return
 	}
 	p2p := true

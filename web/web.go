@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -48,6 +49,12 @@ type Privacy struct {
 	Scrape bool
 }
 
+// VideoObjects answers ActivityPub's form of a published local video
+// (federation/activitypub's LocalVideos): the JSON of its Video object.
+type VideoObjects interface {
+	VideoObject(ctx context.Context, uuid string) (json.RawMessage, error)
+}
+
 // Config is what the pages are rendered from. Videos, URLs and P2P are
 // required.
 type Config struct {
@@ -56,7 +63,13 @@ type Config struct {
 	// P2P reports the admin's switch, live.
 	P2P     func() bool
 	Privacy Privacy
-	Logger  *slog.Logger
+	// Remote, if set, adds the videos of followed instances to the list
+	// and the watch pages.
+	Remote RemoteVideos
+	// VideoObjects, if set, answers PeerTube's watch URL to ActivityPub
+	// clients; without it they get the browsers' redirect.
+	VideoObjects VideoObjects
+	Logger       *slog.Logger
 }
 
 // Web serves the pages.
@@ -92,7 +105,7 @@ func New(cfg Config) (*Web, error) {
 			w.trackers = append(w.trackers, t)
 		}
 	}
-	w.csp = contentSecurityPolicy(cfg.URLs, w.trackers)
+	w.csp = contentSecurityPolicy(cfg.URLs, w.trackers, nil)
 	w.pages, err = parsePages(w.funcs())
 	if err != nil {
 		return nil, err
@@ -180,6 +193,12 @@ func (w *Web) render(ctx *fasthttp.RequestCtx, status int, page string, f frame,
 		buf.Reset()
 		buf.WriteString("<!doctype html><title>Error</title><p>The page could not be rendered.</p>\n")
 	}
+	csp := w.csp
+	if r, ok := data.(remoteSources); ok {
+		if origins := r.remoteOrigins(); len(origins) > 0 {
+			csp = contentSecurityPolicy(w.cfg.URLs, w.trackers, origins)
+		}
+	}
 	h := &ctx.Response.Header
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("text/html; charset=utf-8")
@@ -187,9 +206,9 @@ func (w *Web) render(ctx *fasthttp.RequestCtx, status int, page string, f frame,
 	h.Set(fasthttp.HeaderXContentTypeOptions, "nosniff")
 	h.Set(fasthttp.HeaderReferrerPolicy, "same-origin")
 	if f == embedded {
-		h.Set(fasthttp.HeaderContentSecurityPolicy, w.csp+"; frame-ancestors *")
+		h.Set(fasthttp.HeaderContentSecurityPolicy, csp+"; frame-ancestors *")
 	} else {
-		h.Set(fasthttp.HeaderContentSecurityPolicy, w.csp+"; frame-ancestors 'self'")
+		h.Set(fasthttp.HeaderContentSecurityPolicy, csp+"; frame-ancestors 'self'")
 		h.Set(fasthttp.HeaderXFrameOptions, "SAMEORIGIN") // browsers without CSP 2
 	}
 	ctx.SetBody(buf.Bytes())
@@ -200,20 +219,26 @@ func (w *Web) render(ctx *fasthttp.RequestCtx, status int, page string, f frame,
 // the node (its public URL may name another host than the one a viewer
 // typed) and the trackers players announce to. hls.js plays through
 // MediaSource, whose blob: URLs media-src must allow, and may run its
-// transmuxer in a blob: worker.
-func contentSecurityPolicy(u layout.URLs, trackers []string) string {
+// transmuxer in a blob: worker. A page showing followed instances'
+// videos also allows their origins (remote: scheme://host[:port]) for
+// images, media and connections: their files stay there.
+func contentSecurityPolicy(u layout.URLs, trackers, remote []string) string {
 	self := "'self' " + originOf(u.Base())
 	connect := []string{self}
 	for _, t := range trackers {
 		connect = append(connect, originOf(t))
 	}
+	extra := ""
+	if len(remote) > 0 {
+		extra = " " + strings.Join(remote, " ")
+	}
 	return strings.Join([]string{
 		"default-src 'self'",
 		"script-src 'self'",
 		"style-src 'self'",
-		"img-src 'self' data:",
-		"media-src " + self + " blob:",
-		"connect-src " + strings.Join(connect, " "),
+		"img-src 'self' data:" + extra,
+		"media-src " + self + " blob:" + extra,
+		"connect-src " + strings.Join(connect, " ") + extra,
 		"worker-src 'self' blob:",
 		"object-src 'none'",
 		"base-uri 'none'",

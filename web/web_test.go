@@ -31,6 +31,12 @@ type site struct {
 
 func newSite(t testing.TB, privacy Privacy) *site {
 	t.Helper()
+	return newSiteWith(t, privacy, nil)
+}
+
+// newSiteWith is newSite with the config changed by with (nil: as is).
+func newSiteWith(t testing.TB, privacy Privacy, with func(*Config, *origin.Catalog)) *site {
+	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	catalog, err := origin.OpenCatalog(filepath.Join(t.TempDir(), "catalog"), logger, nil)
 	if err != nil {
@@ -43,7 +49,11 @@ func newSite(t testing.TB, privacy Privacy) *site {
 	}
 	var p2p atomic.Bool
 	p2p.Store(true)
-	w, err := New(Config{Videos: catalog, URLs: u, P2P: p2p.Load, Privacy: privacy, Logger: logger})
+	cfg := Config{Videos: catalog, URLs: u, P2P: p2p.Load, Privacy: privacy, Logger: logger}
+	if with != nil {
+		with(&cfg, catalog)
+	}
+	w, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

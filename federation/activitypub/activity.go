@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxObjectBytes bounds any ActivityPub document the node reads (PeerTube
@@ -327,45 +329,73 @@ func (is *Images) UnmarshalJSON(b []byte) error {
 
 // Link is an entry of a Video's url (and, nested, of a Link's tag): an
 // HTML page, an HLS master playlist, a file, a torrent, a magnet, a
-// tracker; or an Infohash tag (Name is the hash).
+// tracker; or an Infohash tag (Name is the hash). The node writes its own
+// Video objects with the same types.
 type Link struct {
-	Type      string  `json:"type"`
-	MediaType string  `json:"mediaType"`
-	Href      string  `json:"href"`
-	Name      string  `json:"name"`
-	Rel       Strings `json:"rel"`
-	Height    int     `json:"height"`
-	Width     int     `json:"width"`
-	Size      int64   `json:"size"`
-	FPS       float64 `json:"fps"`
-	Tag       []Link  `json:"tag"`
+	Type       string          `json:"type"`
+	MediaType  string          `json:"mediaType,omitempty"`
+	Href       string          `json:"href,omitempty"`
+	Name       string          `json:"name,omitempty"`
+	Rel        Strings         `json:"rel,omitempty"`
+	Height     int             `json:"height,omitempty"`
+	Width      int             `json:"width,omitempty"`
+	Size       int64           `json:"size,omitempty"`
+	FPS        float64         `json:"fps,omitempty"`
+	Tag        []Link          `json:"tag,omitempty"`
+	Attachment []PropertyValue `json:"attachment,omitempty"`
 }
 
-// Video is PeerTube's Video object, the fields the node uses.
+// PropertyValue is a schema.org name/value pair (a file link's
+// peertube_format_flag).
+type PropertyValue struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// TypeInfohash is the tag type of a swarm hash in a HLS link.
+const TypeInfohash = "Infohash"
+
+// Video is PeerTube's Video object, the fields the node reads and writes.
 type Video struct {
-	Context      Context `json:"@context"`
-	ID           string  `json:"id"`
-	Type         string  `json:"type"`
-	UUID         string  `json:"uuid"`
-	Name         string  `json:"name"`
-	Duration     string  `json:"duration"` // "PT123S"
-	Published    string  `json:"published"`
-	Updated      string  `json:"updated"`
-	Content      string  `json:"content"`
-	Support      string  `json:"support"`
-	Sensitive    bool    `json:"sensitive"`
-	Views        int64   `json:"views"`
-	AttributedTo Refs    `json:"attributedTo"`
-	To           Refs    `json:"to"`
-	CC           Refs    `json:"cc"`
-	Icon         Images  `json:"icon"`
-	URL          []Link  `json:"url"`
+	Context         Context `json:"@context,omitempty"`
+	ID              string  `json:"id"`
+	Type            string  `json:"type"`
+	UUID            string  `json:"uuid"`
+	Name            string  `json:"name"`
+	Duration        string  `json:"duration"` // "PT123S"
+	Views           int64   `json:"views"`
+	State           int     `json:"state"`
+	Sensitive       bool    `json:"sensitive"`
+	WaitTranscoding bool    `json:"waitTranscoding"`
+	CommentsEnabled bool    `json:"commentsEnabled"`          // PeerTube 6
+	CommentsPolicy  int     `json:"commentsPolicy,omitempty"` // PeerTube 7
+	DownloadEnabled bool    `json:"downloadEnabled"`
+	IsLiveBroadcast bool    `json:"isLiveBroadcast"`
+	Published       string  `json:"published"`
+	Updated         string  `json:"updated"`
+	MediaType       string  `json:"mediaType,omitempty"` // of content
+	Content         string  `json:"content,omitempty"`
+	Support         string  `json:"support,omitempty"`
+	AttributedTo    Refs    `json:"attributedTo"`
+	To              Refs    `json:"to,omitempty"`
+	CC              Refs    `json:"cc,omitempty"`
+	Icon            Images  `json:"icon"`
+	URL             []Link  `json:"url"`
 }
 
 // MediaTypeHLS is the url entry of the HLS master playlist.
 const MediaTypeHLS = "application/x-mpegURL"
 
-// ParseVideo reads a Video object: an http(s) id, a name, a duration and
+// PeerTube's bounds of a video's name, in characters.
+const (
+	minVideoName = 3
+	maxVideoName = 120
+)
+
+// ParseVideo reads a Video object as strictly as PeerTube does where the
+// node relies on it: an http(s) id, a uuid, a name of 3 to 120
+// characters, a duration, published and updated dates, attribution, and
 // http(s) url links. Whether its id is on the right host is the caller's
 // check (FetchJSON makes it for fetched objects).
 func ParseVideo(data []byte) (*Video, error) {
@@ -383,43 +413,75 @@ func (v *Video) validate() error {
 	if err := checkURL("id", v.ID); err != nil {
 		return err
 	}
-	if strings.TrimSpace(v.Name) == "" {
-		return fmt.Errorf("%w: Video without a name", ErrInvalid)
+	if !uuidRE.MatchString(v.UUID) {
+		return fmt.Errorf("%w: uuid %q", ErrInvalid, v.UUID)
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(v.Name)); n < minVideoName || n > maxVideoName {
+		return fmt.Errorf("%w: name of %d characters", ErrInvalid, n)
 	}
 	if _, err := v.Seconds(); err != nil {
 		return err
 	}
-	for _, l := range v.URL {
-		if err := l.check(); err != nil {
+	if v.Views < 0 {
+		return fmt.Errorf("%w: views %d", ErrInvalid, v.Views)
+	}
+	for _, f := range []struct{ name, v string }{{"published", v.Published}, {"updated", v.Updated}} {
+		if _, err := time.Parse(time.RFC3339, f.v); err != nil {
+			return fmt.Errorf("%w: %s %q", ErrInvalid, f.name, f.v)
+		}
+	}
+	if len(v.AttributedTo) == 0 {
+		return fmt.Errorf("%w: Video attributed to no one", ErrInvalid)
+	}
+	for _, a := range v.AttributedTo {
+		if err := checkURL("attributedTo", a.ID); err != nil {
 			return err
 		}
 	}
-	for _, f := range []struct{ name, v string }{{"published", v.Published}, {"updated", v.Updated}} {
-		if f.v == "" {
-			continue
+	for _, i := range v.Icon {
+		if err := checkURL("icon", i.URL); err != nil {
+			return err
 		}
-		if _, err := time.Parse(time.RFC3339, f.v); err != nil {
-			return fmt.Errorf("%w: %s %q", ErrInvalid, f.name, f.v)
+	}
+	for _, l := range v.URL {
+		if err := l.check(0); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (l Link) check() error {
-	if l.Type == "Infohash" {
-		if l.Name == "" {
-			return fmt.Errorf("%w: Infohash without a name", ErrInvalid)
+// uuidRE is a UUID in its canonical text form (any version, either case).
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// infohashRE is a swarm hash as PeerTube writes it: 40 hex digits.
+var infohashRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+
+// maxLinkDepth bounds nested tags: PeerTube nests one level (a HLS
+// link's files).
+const maxLinkDepth = 2
+
+func (l Link) check(depth int) error {
+	if depth > maxLinkDepth {
+		return fmt.Errorf("%w: links nested too deep", ErrInvalid)
+	}
+	if l.Type == TypeInfohash {
+		if !infohashRE.MatchString(l.Name) {
+			return fmt.Errorf("%w: Infohash %q", ErrInvalid, l.Name)
 		}
 		return nil
 	}
+	if l.Height < 0 || l.Width < 0 || l.Size < 0 || l.FPS < -1 || math.IsNaN(l.FPS) {
+		return fmt.Errorf("%w: link %q with negative dimensions", ErrInvalid, l.Href)
+	}
 	if l.Href != "" && !strings.HasPrefix(l.Href, "magnet:") {
 		u, err := url.Parse(l.Href)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "wss" && u.Scheme != "ws") || u.Host == "" {
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "wss" && u.Scheme != "ws") || u.Host == "" || u.User != nil {
 			return fmt.Errorf("%w: link %q", ErrInvalid, l.Href)
 		}
 	}
 	for _, t := range l.Tag {
-		if err := t.check(); err != nil {
+		if err := t.check(depth + 1); err != nil {
 			return err
 		}
 	}
@@ -450,7 +512,7 @@ func (v *Video) HLS() *Link {
 func (l *Link) Infohashes() []string {
 	var hs []string
 	for _, t := range l.Tag {
-		if t.Type == "Infohash" {
+		if t.Type == TypeInfohash {
 			hs = append(hs, t.Name)
 		}
 	}

@@ -110,7 +110,8 @@ func TestReaderRefusals(t *testing.T) {
 	t.Parallel()
 	follow := string(readSeed(t, "follow.json"))
 	actor := string(readSeed(t, "actor.json"))
-	video := `{"type":"Video","id":"https://pt.example/videos/watch/1","name":"v","duration":"PT1S"}`
+	video := `{"type":"Video","id":"https://pt.example/videos/watch/1","uuid":"8f3c1a4e-2b7d-4c1e-9a0b-5d6e7f8a9b0c","name":"vid",` +
+		`"duration":"PT1S","published":"2026-11-30T10:00:00Z","updated":"2026-11-30T10:00:00Z","attributedTo":["https://pt.example/accounts/a"]}`
 	cases := []struct {
 		name  string
 		parse func([]byte) error
@@ -132,9 +133,19 @@ func TestReaderRefusals(t *testing.T) {
 		{"actor type", actorDoc, strings.Replace(actor, `"Application"`, `"Note"`, 1), ErrUnsupportedType},
 		{"actor no inbox", actorDoc, strings.Replace(actor, `"inbox":`, `"inbux":`, 1), ErrInvalid},
 		{"video bad duration", videoDoc, strings.Replace(video, `PT1S`, `1 second`, 1), ErrInvalid},
-		{"video no name", videoDoc, strings.Replace(video, `"name":"v"`, `"name":" "`, 1), ErrInvalid},
-		{"video file link", videoDoc, strings.Replace(video, `}`, `,"url":[{"type":"Link","href":"file:///etc/passwd"}]}`, 1), ErrInvalid},
-		{"video bad date", videoDoc, strings.Replace(video, `}`, `,"published":"yesterday"}`, 1), ErrInvalid},
+		{"video no name", videoDoc, strings.Replace(video, `"name":"vid"`, `"name":" "`, 1), ErrInvalid},
+		{"video short name", videoDoc, strings.Replace(video, `"name":"vid"`, `"name":" ab "`, 1), ErrInvalid},
+		{"video long name", videoDoc, strings.Replace(video, `"name":"vid"`, `"name":"`+strings.Repeat("é", 121)+`"`, 1), ErrInvalid},
+		{"video no uuid", videoDoc, strings.Replace(video, `"uuid":"8f3c1a4e-2b7d-4c1e-9a0b-5d6e7f8a9b0c"`, `"uuid":"8f3c1a4e"`, 1), ErrInvalid},
+		{"video file link", videoDoc, strings.Replace(video, `"duration"`, `"url":[{"type":"Link","href":"file:///etc/passwd"}],"duration"`, 1), ErrInvalid},
+		{"video bad date", videoDoc, strings.Replace(video, `"published":"2026-11-30T10:00:00Z"`, `"published":"yesterday"`, 1), ErrInvalid},
+		{"video no updated", videoDoc, strings.Replace(video, `"updated"`, `"updatd"`, 1), ErrInvalid},
+		{"video unattributed", videoDoc, strings.Replace(video, `"attributedTo":["https://pt.example/accounts/a"]`, `"attributedTo":[]`, 1), ErrInvalid},
+		{"video attributed to a script", videoDoc, strings.Replace(video, `https://pt.example/accounts/a`, `javascript:x`, 1), ErrInvalid},
+		{"video negative views", videoDoc, strings.Replace(video, `"duration"`, `"views":-1,"duration"`, 1), ErrInvalid},
+		{"video bad infohash", videoDoc, strings.Replace(video, `"duration"`, `"url":[{"type":"Link","mediaType":"application/x-mpegURL","href":"https://pt.example/m.m3u8","tag":[{"type":"Infohash","name":"zz"}]}],"duration"`, 1), ErrInvalid},
+		{"video negative size", videoDoc, strings.Replace(video, `"duration"`, `"url":[{"type":"Link","mediaType":"video/mp4","href":"https://pt.example/a.mp4","size":-4}],"duration"`, 1), ErrInvalid},
+		{"video too deep", videoDoc, strings.Replace(video, `"duration"`, `"url":[{"type":"Link","tag":[{"type":"Link","tag":[{"type":"Link","tag":[{"type":"Link"}]}]}]}],"duration"`, 1), ErrInvalid},
 	}
 	for _, c := range cases {
 		if err := c.parse([]byte(c.doc)); !errors.Is(err, c.want) {
@@ -166,6 +177,8 @@ func TestParseISODuration(t *testing.T) {
 
 func seedActivities(f *testing.F) {
 	paths, err := filepath.Glob(filepath.Join("testdata", "activities", "*.json"))
+	recorded, _ := filepath.Glob(filepath.Join("testdata", "peertube", "*.json"))
+	paths = append(paths, recorded...)
 	if err != nil || len(paths) == 0 {
 		f.Fatalf("no seeds: %v", err)
 	}
@@ -204,10 +217,15 @@ func FuzzParseActivity(f *testing.F) {
 			}
 		}
 		_, _ = ParseActor(data)
+		if c, err := parseCollection(data); err == nil {
+			_ = append(c.OrderedItems, c.Items...)
+		}
 		if v, err := ParseVideo(data); err == nil {
+			_, _ = images(v.Icon)
 			if h := v.HLS(); h != nil {
 				_ = h.Infohashes()
 				_ = h.Segments()
+				_ = rungFiles(h.Tag)
 			}
 		}
 	})

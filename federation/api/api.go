@@ -76,7 +76,10 @@ type Config struct {
 	// DefaultAccessTTL, DefaultRefreshTTL); LoginLimit is the failed
 	// logins one client may make (zero: DefaultLoginCount per
 	// DefaultLoginWindow).
-	Accounts   Accounts
+	Accounts Accounts
+	// Remote, if set, adds the videos of followed instances to the
+	// video list and lookups.
+	Remote     RemoteVideos
 	TokenTTL   origin.TokenTTL
 	LoginLimit RateLimit
 	// Blocklist keeps the servers the admin blocked; without it the

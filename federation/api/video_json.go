@@ -21,6 +21,10 @@ type videoJSON struct {
 	UUID                string                  `json:"uuid"`
 	ShortUUID           string                  `json:"shortUUID"`
 	Name                string                  `json:"name"`
+	URL                 string                  `json:"url"` // its ActivityPub id
+	IsLocal             bool                    `json:"isLocal"`
+	Account             *actorSummaryJSON       `json:"account,omitempty"`
+	Channel             *actorSummaryJSON       `json:"channel,omitempty"`
 	Description         string                  `json:"description"`
 	Support             string                  `json:"support"`
 	Duration            int64                   `json:"duration"`
@@ -88,6 +92,8 @@ func newVideoJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 		UUID:               v.UUID,
 		ShortUUID:          v.ShortUUID,
 		Name:               v.Name,
+		URL:                u.VideoObject(v.UUID),
+		IsLocal:            true,
 		Description:        v.Description,
 		Support:            v.Support,
 		Duration:           int64(math.Round(v.Duration)),

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/peeredge/peeredge/origin"
 )
 
 // Paging limits, as PeerTube's: count defaults to 15 and is capped at 100.
@@ -33,16 +35,23 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		return
 	}
-	videos, total, err := a.cfg.Videos.Videos(ctx, start, count)
+	listed, total, err := a.listing(ctx, start, count)
 	if err != nil {
 		a.logger.Error("list videos", "err", err)
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
 		return
 	}
 	p2p := a.cfg.P2P.P2PEnabled()
-	data := make([]videoJSON, 0, len(videos))
-	for _, v := range videos {
-		data = append(data, newVideoJSON(v, a.cfg.URLs, p2p))
+	owners := a.ownerCache()
+	data := make([]videoJSON, 0, len(listed))
+	for _, l := range listed {
+		if l.Remote != nil {
+			data = append(data, newRemoteVideoJSON(*l.Remote))
+			continue
+		}
+		j := newVideoJSON(*l.Local, a.cfg.URLs, p2p)
+		owners.fill(ctx, &j, l.Local.ChannelID)
+		data = append(data, j)
 	}
 	writeJSON(ctx, http.StatusOK, struct {
 		Total int         `json:"total"`
@@ -51,8 +60,27 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 }
 
 func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
-	if v, ok := a.videoByRef(ctx, ref); ok {
-		writeJSON(ctx, http.StatusOK, newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled()))
+	v, err := a.cfg.Videos.Video(ctx, ref)
+	if errors.Is(err, origin.ErrNotFound) && a.cfg.Remote != nil {
+		rv, rerr := a.cfg.Remote.RemoteVideo(ctx, ref)
+		if rerr == nil {
+			writeJSON(ctx, http.StatusOK, newRemoteVideoJSON(rv))
+			return
+		}
+		if !errors.Is(rerr, origin.ErrNotFound) {
+			err = rerr
+		}
+	}
+	switch {
+	case errors.Is(err, origin.ErrNotFound):
+		writeProblem(ctx, http.StatusNotFound, "video not found")
+	case err != nil:
+		a.logger.Error("get video", "ref", ref, "err", err)
+		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
+	default:
+		j := newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled())
+		a.ownerCache().fill(ctx, &j, v.ChannelID)
+		writeJSON(ctx, http.StatusOK, j)
 	}
 }
 

@@ -217,6 +217,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		ContactMail:   contactMail,
 		ContactLimit:  n.cfg.ContactLimit,
 		Accounts:      n.catalog,
+		Remote:        n.catalog,
 		TokenTTL:      n.cfg.TokenTTL,
 		LoginLimit:    n.cfg.LoginLimit,
 		ClientAddrs:   sw.tracker,

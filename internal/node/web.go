@@ -14,6 +14,10 @@ import (
 // the NodeInfo documents that tell other instances what this node is.
 func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 	tc := sw.tracker.Config()
+	objects, err := n.localVideoObjects()
+	if err != nil {
+		return nil, err
+	}
 	pages, err := web.New(web.Config{
 		Videos: n.catalog,
 		URLs:   n.urls,
@@ -30,7 +34,9 @@ func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 			PeerTTL:        tc.PeerTTL,
 			Scrape:         tc.Scrape,
 		},
-		Logger: n.logger,
+		Remote:       n.catalog,
+		VideoObjects: objects,
+		Logger:       n.logger,
 	})
 	if err != nil {
 		return nil, err
