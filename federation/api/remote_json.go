@@ -52,7 +52,7 @@ func newRemoteVideoJSON(rv origin.RemoteVideo) videoJSON {
 		CreatedAt:          rv.Published,
 		UpdatedAt:          rv.Updated,
 		PublishedAt:        &published,
-		Files:              []fileJSON{},
+		Files:              []webVideoFileJSON{},
 		StreamingPlaylists: []streamingPlaylistJSON{},
 	}
 	if rv.Thumbnail != "" {
