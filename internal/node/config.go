@@ -84,7 +84,14 @@ type Config struct {
 	// without a restart); unset, it speaks plain HTTP, e.g. behind a
 	// proxy that terminates TLS (then set PublicURL to https://…).
 	TLSCert, TLSKey string
-	Logger          *slog.Logger
+	// FederationAllowPrivate lets federation fetches and deliveries reach
+	// loopback, private and link-local addresses (tests, private
+	// networks); off, only public addresses are reached.
+	FederationAllowPrivate bool
+	// FollowersManualApproval leaves new followers of the instance actor
+	// pending until the admin accepts them; off, they are accepted.
+	FollowersManualApproval bool
+	Logger                  *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config

@@ -191,6 +191,10 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if err := publisher.Announce(ctx); err != nil {
 		return errors.Join(fmt.Errorf("announce published videos: %w", err), sw.stop())
 	}
+	fed, err := n.startFederation(ctx)
+	if err != nil {
+		return errors.Join(err, sw.stop())
+	}
 	var contactMail api.ContactMail // a nil *mail.Mailer would not be a nil interface
 	if n.mailer != nil {
 		contactMail = n.mailer
@@ -214,12 +218,14 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		TokenTTL:      n.cfg.TokenTTL,
 		LoginLimit:    n.cfg.LoginLimit,
 		ClientAddrs:   sw.tracker,
+		Follows:       fed.follows,
 		Logger:        n.logger,
 	})
 	pages, err := n.webMounts(sw)
 	if err != nil {
 		return errors.Join(err, sw.stop())
 	}
+	pages = append(pages, fed.mounts()...)
 	srv, err := edge.New(edge.Config{
 		MediaDir:       n.store.Disk().MediaDir(),
 		Mounts:         append(append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}), pages...),
@@ -243,6 +249,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { n.mailer.Run(ctx) })
 	}
 	wg.Go(func() { n.sweepUploads(ctx) })
+	wg.Go(func() { fed.run(ctx) })
 	// Videos published before the node made images get theirs while it serves.
 	wg.Go(func() { publisher.EnsureImages(ctx) })
 	wg.Add(4)
