@@ -1,13 +1,11 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -215,31 +213,10 @@ func (d *interimDeliverer) Deliver(_ context.Context, dl activitypub.Delivery) e
 	d.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
 		defer cancel()
-		if err := d.post(ctx, dl, key); err != nil && ctx.Err() == nil {
+		if err := activitypub.PostDelivery(ctx, d.client, key, dl); err != nil && ctx.Err() == nil {
 			d.logger.Warn("activitypub: delivery failed", "inbox", dl.Inbox, "err", err)
 		}
 	})
-	return nil
-}
-
-func (d *interimDeliverer) post(ctx context.Context, dl activitypub.Delivery, key *rsa.PrivateKey) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, dl.Inbox, bytes.NewReader(dl.Body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/activity+json")
-	if err := activitypub.Sign(req, dl.Body, dl.KeyID, key, time.Now()); err != nil {
-		return err
-	}
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s answered %s", dl.Inbox, resp.Status)
-	}
 	return nil
 }
 
