@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"mime"
@@ -53,9 +54,12 @@ type InboxConfig struct {
 // activity's actor, or replayed), answers 204 and handles them afterwards,
 // as PeerTube does. A refused POST changes nothing.
 type Inbox struct {
-	cfg       InboxConfig
-	slots     chan struct{}
-	jobs      chan *Activity
+	cfg   InboxConfig
+	slots chan struct{}
+	// jobs has one queue per worker; a sender's activities all go to the
+	// same one, so they are handled in the order they came (a Create
+	// before the Delete that follows it).
+	jobs      []chan *Activity
 	processed atomic.Uint64
 }
 
@@ -70,7 +74,12 @@ func NewInbox(cfg InboxConfig) *Inbox {
 	if cfg.Backlog <= 0 {
 		cfg.Backlog = DefaultInboxBacklog
 	}
-	return &Inbox{cfg: cfg, slots: make(chan struct{}, cfg.Backlog), jobs: make(chan *Activity, cfg.Backlog)}
+	in := &Inbox{cfg: cfg, slots: make(chan struct{}, cfg.Backlog)}
+	for range cfg.Workers {
+		// Each as deep as all the slots: a send never blocks.
+		in.jobs = append(in.jobs, make(chan *Activity, cfg.Backlog))
+	}
+	return in
 }
 
 // Processed counts the activities handled so far (accepted ones, whatever
@@ -80,14 +89,14 @@ func (in *Inbox) Processed() uint64 { return in.processed.Load() }
 // Run handles accepted activities until ctx is done.
 func (in *Inbox) Run(ctx context.Context) {
 	done := make(chan struct{})
-	for range in.cfg.Workers {
+	for _, jobs := range in.jobs {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for {
 				select {
 				case <-ctx.Done():
 					return
-				case act := <-in.jobs:
+				case act := <-jobs:
 					in.handle(ctx, act)
 					<-in.slots
 					in.processed.Add(1)
@@ -129,7 +138,9 @@ func (in *Inbox) Handler(ctx *fasthttp.RequestCtx) {
 		problem.Write(ctx, status, detail)
 		return
 	}
-	in.jobs <- act // never blocks: check took a slot
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(hostOf(act.Actor.ID)))
+	in.jobs[h.Sum32()%uint32(len(in.jobs))] <- act // never blocks: check took a slot
 	ctx.SetStatusCode(http.StatusNoContent)
 }
 

@@ -34,6 +34,7 @@ type apNode struct {
 type apNodeOptions struct {
 	manual bool
 	local  LocalVideos
+	remote RemoteVideos
 }
 
 // testDirectory is the node's one user and channel, as the catalogue
@@ -89,9 +90,9 @@ func startAPNode(t *testing.T, opts apNodeOptions) *apNode {
 	fetcher := NewFetcher(true)
 	store := cat.KV("follows")
 	follows := NewFollows(FollowsConfig{Actors: actors, Store: store, Fetcher: fetcher, Deliver: directDeliverer{actors, fetcher.Client()},
-		ManualApproval: opts.manual, Scheme: "http"})
+		Remote: opts.remote, ManualApproval: opts.manual, Scheme: "http"})
 	cache := NewKeyCache(ActorKeyFetcher(fetcher), 0, 0)
-	inbox := NewInbox(InboxConfig{Verifier: &Verifier{Lookup: cache.Lookup, Refresh: cache.Refresh}, Replay: NewReplayGuard(0, 0), Follows: follows})
+	inbox := NewInbox(InboxConfig{Verifier: &Verifier{Lookup: cache.Lookup, Refresh: cache.Refresh}, Replay: NewReplayGuard(0, 0), Follows: follows, Remote: opts.remote})
 	srv := NewServer(actors, follows, inbox, opts.local, nil)
 	mounts := srv.Mounts()
 	hs := &fasthttp.Server{
