@@ -75,6 +75,12 @@ func (f *Fetcher) ResolveInstanceActor(ctx context.Context, scheme, host string)
 	if len(body) > maxJRDBytes {
 		return "", fmt.Errorf("%w: webfinger over %d bytes", ErrTooLarge, maxJRDBytes)
 	}
+	return selfLink(body, scheme, host)
+}
+
+// selfLink reads a WebFinger answer of host: its ActivityPub self link,
+// which must be on host.
+func selfLink(body []byte, scheme, host string) (string, error) {
 	var doc jrd
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", fmt.Errorf("%w: webfinger: %w", ErrInvalidJSON, err)

@@ -105,3 +105,33 @@ func TestNodesFollow(t *testing.T) {
 		t.Errorf("unfollow again: %s, want 404", resp.Status)
 	}
 }
+
+// TestNodesManualApproval: with manual approval, A keeps B's follow
+// pending until its admin accepts it through PeerTube's endpoint; then B
+// sees itself accepted.
+func TestNodesManualApproval(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true, FollowersManualApproval: true})
+	b := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
+	hostB := strings.TrimPrefix(b.base, "http://")
+	ct := map[string]string{"Content-Type": "application/json"}
+	if resp, body := b.request(t, http.MethodPost, "/api/v1/server/following", b.token, strings.NewReader(`{"hosts":["`+strings.TrimPrefix(a.base, "http://")+`"]}`), ct); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("follow: %s %s", resp.Status, body)
+	}
+	a.waitFollow(t, "followers", "pending", b.base+"/accounts/peertube")
+	if f := b.follows(t, "following"); f.Total != 1 || f.Data[0].State != "pending" {
+		t.Fatalf("B's following before approval: %+v", f)
+	}
+	accept := "/api/v1/server/followers/peertube@" + hostB + "/accept"
+	if resp, _ := a.request(t, http.MethodPost, accept, "", nil, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("accept without a token: %s", resp.Status)
+	}
+	if resp, _ := a.request(t, http.MethodPost, "/api/v1/server/followers/nobody@"+hostB+"/accept", a.token, nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("accept a stranger: %s", resp.Status)
+	}
+	if resp, body := a.request(t, http.MethodPost, accept, a.token, nil, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("accept: %s %s", resp.Status, body)
+	}
+	a.waitFollow(t, "followers", "accepted", b.base+"/accounts/peertube")
+	b.waitFollow(t, "following", "accepted", a.base+"/accounts/peertube")
+}
