@@ -32,8 +32,8 @@ func TestSelfLink(t *testing.T) {
 	}
 	for doc, want := range map[string]error{
 		`{"links":[{"rel":"self","type":"application/activity+json","href":"https://b.example/accounts/peertube"}]}`: ErrForeignID,
-		`{"links":[{"rel":"self","type":"text/html","href":"https://a.example/accounts/peertube"}]}`:                ErrInvalid,
-		`{"links":[{"rel":"self","type":"application/activity+json","href":"ftp://a.example/x"}]}`:                  ErrInvalid,
+		`{"links":[{"rel":"self","type":"text/html","href":"https://a.example/accounts/peertube"}]}`:                 ErrInvalid,
+		`{"links":[{"rel":"self","type":"application/activity+json","href":"ftp://a.example/x"}]}`:                   ErrInvalid,
 		`{"links":"no"}`: ErrInvalidJSON,
 		`[`:              ErrInvalidJSON,
 	} {
