@@ -36,9 +36,9 @@ func openCatalog(t *testing.T, dir string) *origin.Catalog {
 	return c
 }
 
-// received is one POST an inbox server took, with what its signature
+// queueReceived is one POST an inbox server took, with what its signature
 // check said.
-type received struct {
+type queueReceived struct {
 	body        string
 	contentType string
 	accept      string
@@ -48,17 +48,17 @@ type received struct {
 
 // inboxServer is a loopback inbox that verifies each POST's signature
 // with alice's public key and answers with answer(n) (n counts from 1).
-func inboxServer(t *testing.T, answer func(n int64, w http.ResponseWriter)) (url string, got chan received, hits *atomic.Int64) {
+func inboxServer(t *testing.T, answer func(n int64, w http.ResponseWriter)) (url string, got chan queueReceived, hits *atomic.Int64) {
 	t.Helper()
 	alice, bob := keys(t)
 	v := &Verifier{Lookup: lookupOf(alice, bob)}
-	got = make(chan received, 64)
+	got = make(chan queueReceived, 64)
 	var n atomic.Int64
 	s, hits := apServer(t, "127.0.0.1:0", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		h := r.Header.Clone()
 		owner, err := v.Verify(r.Context(), Request{Method: r.Method, Target: r.RequestURI, Host: r.Host, Header: h, Body: body})
-		got <- received{body: string(body), contentType: r.Header.Get("Content-Type"), accept: r.Header.Get("Accept"), owner: owner, err: err}
+		got <- queueReceived{body: string(body), contentType: r.Header.Get("Content-Type"), accept: r.Header.Get("Accept"), owner: owner, err: err}
 		answer(n.Add(1), w)
 	})
 	return s.URL + "/accounts/peertube/inbox", got, hits
@@ -155,7 +155,7 @@ func TestQueueDeliversSigned(t *testing.T) {
 		t.Fatalf("signature: owner %q, %v", r.owner, r.err)
 	}
 	if r.body != string(d.Body) || r.contentType != "application/activity+json" || r.accept != AcceptHeader {
-		t.Errorf("received %+v", r)
+		t.Errorf("queueReceived %+v", r)
 	}
 	s := waitStats(t, q, func(s QueueStats) bool { return s.Sent == 1 && s.Queued == 0 })
 	if s.Failed != 0 || s.Retrying != 0 {

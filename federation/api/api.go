@@ -91,7 +91,10 @@ type Config struct {
 	// STUNServers are handed to players in /api/v1/config (none: players
 	// use no STUN server).
 	STUNServers []string
-	Logger      *slog.Logger
+	// Follows is the node's follow machinery; without it the server
+	// follow endpoints answer 404.
+	Follows ServerFollows
+	Logger  *slog.Logger
 }
 
 // API serves /api/.
@@ -146,6 +149,9 @@ const (
 func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path() // decoded and normalised by fasthttp
 	if a.cfg.Accounts != nil && a.routeAccounts(ctx, string(path)) {
+		return
+	}
+	if a.cfg.Follows != nil && a.routeServerFollows(ctx, string(path)) {
 		return
 	}
 	switch {

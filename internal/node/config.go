@@ -84,11 +84,17 @@ type Config struct {
 	// without a restart); unset, it speaks plain HTTP, e.g. behind a
 	// proxy that terminates TLS (then set PublicURL to https://…).
 	TLSCert, TLSKey string
-	// AllowPrivateFederation lets federation reach loopback, private and
-	// link-local addresses (tests, private deployments); off, deliveries
-	// and fetches go to public addresses only.
-	AllowPrivateFederation bool
-	Logger                 *slog.Logger
+	// FederationAllowPrivate lets federation fetches and deliveries reach
+	// loopback, private and link-local addresses (tests, private
+	// networks); off, only public addresses are reached.
+	FederationAllowPrivate bool
+	// FollowersManualApproval leaves new followers of the instance actor
+	// pending until the admin accepts them; off, they are accepted.
+	FollowersManualApproval bool
+	// DeliveryRetry is how long a failed delivery waits before its first
+	// retry, doubling from there (zero: activitypub.DefaultRetryBase).
+	DeliveryRetry time.Duration
+	Logger        *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config

@@ -41,7 +41,8 @@ type Node struct {
 	// mailer mails contact messages; nil without SMTP.
 	mailer *mail.Mailer
 	// federation: the delivery queue and the server blocklist.
-	fed federation
+	// fed is the ActivityPub side: actors, follows, deliveries, remote videos.
+	fed *federation
 	// NewAdminToken is the admin token created on this start, to be shown
 	// once; empty when one already existed or was given.
 	NewAdminToken string
@@ -147,7 +148,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	if err := n.openFederation(ctx, noActorKeys{}); err != nil {
+	if err := n.openFederation(ctx); err != nil {
 		catalog.Close()
 		return nil, err
 	}
@@ -197,6 +198,8 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if err := publisher.Announce(ctx); err != nil {
 		return errors.Join(fmt.Errorf("announce published videos: %w", err), sw.stop())
 	}
+	fed := n.fed.serve(n.logger)
+	publisher = publisher.WithEvents(fed.federator)
 	var contactMail api.ContactMail // a nil *mail.Mailer would not be a nil interface
 	if n.mailer != nil {
 		contactMail = n.mailer
@@ -222,12 +225,14 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		LoginLimit:    n.cfg.LoginLimit,
 		ClientAddrs:   sw.tracker,
 		Blocklist:     n.fed.blocklist,
+		Follows:       n.fed.follows,
 		Logger:        n.logger,
 	})
 	pages, err := n.webMounts(sw)
 	if err != nil {
 		return errors.Join(err, sw.stop())
 	}
+	pages = append(pages, fed.mounts()...)
 	srv, err := edge.New(edge.Config{
 		MediaDir:       n.store.Disk().MediaDir(),
 		Mounts:         append(append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}), pages...),
@@ -251,7 +256,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { n.mailer.Run(ctx) })
 	}
 	wg.Go(func() { n.sweepUploads(ctx) })
-	wg.Go(func() { n.fed.deliveries.Run(ctx) })
+	wg.Go(func() { n.fed.run(ctx, fed) })
 	// Videos published before the node made images get theirs while it serves.
 	wg.Go(func() { publisher.EnsureImages(ctx) })
 	wg.Add(4)

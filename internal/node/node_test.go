@@ -41,7 +41,13 @@ const testToken = "test-admin-token-0123456789"
 
 func startNode(t *testing.T, cfg Config) *testNode {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A restarted node keeps its address (cfg.Listen), and so its public
+	// URL and its actors' ids; a new one takes any free port.
+	addr := cfg.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

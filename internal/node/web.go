@@ -14,10 +14,6 @@ import (
 // the NodeInfo documents that tell other instances what this node is.
 func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 	tc := sw.tracker.Config()
-	objects, err := n.localVideoObjects()
-	if err != nil {
-		return nil, err
-	}
 	pages, err := web.New(web.Config{
 		Videos: n.catalog,
 		URLs:   n.urls,
@@ -35,7 +31,7 @@ func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 			Scrape:         tc.Scrape,
 		},
 		Remote:       n.catalog,
-		VideoObjects: objects,
+		VideoObjects: n.fed.local,
 		Logger:       n.logger,
 	})
 	if err != nil {
