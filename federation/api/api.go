@@ -94,7 +94,10 @@ type Config struct {
 	// Follows is the node's follow machinery; without it the server
 	// follow endpoints answer 404.
 	Follows ServerFollows
-	Logger  *slog.Logger
+	// Federation reports the delivery queue's counters at
+	// /api/v1/admin/federation (with Follows' counts); without it 404.
+	Federation FederationStats
+	Logger     *slog.Logger
 }
 
 // API serves /api/.
@@ -188,6 +191,10 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 	case string(path) == adminTrackerPath && a.cfg.Swarm != nil:
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.adminSwarm(ctx)
+		}
+	case string(path) == adminFederationPath && a.cfg.Federation != nil:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.adminFederation(ctx)
 		}
 	case string(path) == contactPath && a.cfg.Contacts != nil:
 		if a.method(ctx, allowContact, ctx.IsPost()) {

@@ -226,6 +226,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		ClientAddrs:   sw.tracker,
 		Blocklist:     n.fed.blocklist,
 		Follows:       n.fed.follows,
+		Federation:    n,
 		Logger:        n.logger,
 	})
 	pages, err := n.webMounts(sw)

@@ -1,0 +1,48 @@
+package node
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAdminFederationReport: after B follows A, each admin sees its side
+// of the follow and the delivery it sent (B's Follow, A's Accept); the
+// report takes the admin's token.
+func TestAdminFederationReport(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
+	b := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
+	ct := map[string]string{"Content-Type": "application/json"}
+	follow := `{"hosts":["` + strings.TrimPrefix(a.base, "http://") + `"]}`
+	if resp, body := b.request(t, http.MethodPost, "/api/v1/server/following", b.token, strings.NewReader(follow), ct); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("follow: %s %s", resp.Status, body)
+	}
+	b.waitFollow(t, "following", "accepted", a.base+"/accounts/peertube")
+	type report struct {
+		Deliveries struct{ Queued, Sent, Failed int }
+		Followers  map[string]int
+		Following  map[string]int
+	}
+	get := func(n *testNode) report {
+		t.Helper()
+		if resp, _ := n.request(t, http.MethodGet, "/api/v1/admin/federation", "", nil, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the report without a token: %s", resp.Status)
+		}
+		var r report
+		resp, body := n.request(t, http.MethodGet, "/api/v1/admin/federation", n.token, nil, nil)
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("report: %s %s", resp.Status, body)
+		}
+		return r
+	}
+	waitFor(t, func() bool { return get(a).Deliveries.Sent == 1 })
+	ra, rb := get(a), get(b)
+	if ra.Followers["accepted"] != 1 || len(ra.Following) != 0 || ra.Deliveries.Queued != 0 || ra.Deliveries.Failed != 0 {
+		t.Errorf("A's report: %+v", ra)
+	}
+	if rb.Following["accepted"] != 1 || len(rb.Followers) != 0 || rb.Deliveries.Sent != 1 || rb.Deliveries.Failed != 0 {
+		t.Errorf("B's report: %+v", rb)
+	}
+}
