@@ -238,37 +238,59 @@ func (f *Follows) Unfollow(ctx context.Context, host string) error {
 // Decide accepts or rejects the pending (or earlier decided) follower of
 // the instance actor named handle (name@host), and tells it.
 func (f *Follows) Decide(ctx context.Context, handle string, accept bool) error {
-	name, host, ok := strings.Cut(handle, "@")
-	if !ok || name == "" || host == "" {
-		return fmt.Errorf("%w: handle %q (want name@host)", ErrInvalid, handle)
-	}
-	host = strings.ToLower(host)
-	instURL := f.cfg.Actors.InstanceURL()
-	rs, err := f.Followers(ctx, instURL)
+	r, err := f.follower(ctx, handle)
 	if err != nil {
 		return err
 	}
-	for _, r := range rs {
-		if r.Name != name || r.Host != host {
-			continue
-		}
-		state := StateRejected
-		if accept {
-			state = StateAccepted
-		}
-		rec, err := f.store.update(followerKey(r.Local, r.Remote), func(x *FollowRecord, existed bool) bool {
-			if !existed {
-				return false
-			}
-			x.State, x.UpdatedAt = state, f.now()
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		return f.answerFollow(ctx, f.cfg.Actors.Instance(), rec, accept)
+	state := StateRejected
+	if accept {
+		state = StateAccepted
 	}
-	return fmt.Errorf("%w: no follower %s", ErrNoSuchObject, handle)
+	rec, err := f.store.update(followerKey(r.Local, r.Remote), func(x *FollowRecord, existed bool) bool {
+		if !existed {
+			return false
+		}
+		x.State, x.UpdatedAt = state, f.now()
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return f.answerFollow(ctx, f.cfg.Actors.Instance(), rec, accept)
+}
+
+// RemoveFollower ends the follow of the instance actor's follower named
+// handle (name@host), as PeerTube's admin removes one: the record goes
+// and the follower is sent a Reject, so it stops counting on the node's
+// activities. It may follow again later.
+func (f *Follows) RemoveFollower(ctx context.Context, handle string) error {
+	r, err := f.follower(ctx, handle)
+	if err != nil {
+		return err
+	}
+	if _, _, err := f.store.remove(followerKey(r.Local, r.Remote)); err != nil {
+		return err
+	}
+	return f.answerFollow(ctx, f.cfg.Actors.Instance(), r, false)
+}
+
+// follower finds the instance actor's follower named handle (name@host).
+func (f *Follows) follower(ctx context.Context, handle string) (FollowRecord, error) {
+	name, host, ok := strings.Cut(handle, "@")
+	if !ok || name == "" || host == "" {
+		return FollowRecord{}, fmt.Errorf("%w: handle %q (want name@host)", ErrInvalid, handle)
+	}
+	host = strings.ToLower(host)
+	rs, err := f.Followers(ctx, f.cfg.Actors.InstanceURL())
+	if err != nil {
+		return FollowRecord{}, err
+	}
+	for _, r := range rs {
+		if r.Name == name && r.Host == host {
+			return r, nil
+		}
+	}
+	return FollowRecord{}, fmt.Errorf("%w: no follower %s", ErrNoSuchObject, handle)
 }
 
 // answerFollow sends Accept or Reject{Follow} to the follower's own inbox

@@ -28,6 +28,8 @@ type ServerFollows interface {
 	// Decide accepts or rejects a follower of the instance actor, named
 	// name@host.
 	Decide(ctx context.Context, handle string, accept bool) error
+	// RemoveFollower ends a follower's follow (sending it a Reject).
+	RemoveFollower(ctx context.Context, handle string) error
 }
 
 // maxFollowHosts is PeerTube's limit of hosts in one follow request.
@@ -59,12 +61,21 @@ func (a *API) routeServerFollows(ctx *fasthttp.RequestCtx, path string) bool {
 			a.unfollowHost(ctx, path[len(layout.ServerFollowingPath)+1:])
 		}
 	case strings.HasPrefix(path, layout.ServerFollowersPath+"/"):
-		handle, verb, _ := strings.Cut(path[len(layout.ServerFollowersPath)+1:], "/")
-		if verb != "accept" && verb != "reject" {
+		handle, verb, hasVerb := strings.Cut(path[len(layout.ServerFollowersPath)+1:], "/")
+		switch {
+		case !hasVerb:
+			if a.method(ctx, allowDelete, ctx.IsDelete()) {
+				a.answerFollower(ctx, handle, a.cfg.Follows.RemoveFollower)
+			}
+		case verb == "accept" || verb == "reject":
+			if a.method(ctx, allowDecide, ctx.IsPost()) {
+				accept := verb == "accept"
+				a.answerFollower(ctx, handle, func(ctx context.Context, handle string) error {
+					return a.cfg.Follows.Decide(ctx, handle, accept)
+				})
+			}
+		default:
 			return false
-		}
-		if a.method(ctx, allowDecide, ctx.IsPost()) {
-			a.decideFollower(ctx, handle, verb == "accept")
 		}
 	default:
 		return false
@@ -237,19 +248,20 @@ func (a *API) unfollowHost(ctx *fasthttp.RequestCtx, host string) {
 	}
 }
 
-// decideFollower answers POST /api/v1/server/followers/{handle}/accept|reject.
-func (a *API) decideFollower(ctx *fasthttp.RequestCtx, handle string, accept bool) {
+// answerFollower answers POST /api/v1/server/followers/{handle}/accept|reject
+// and DELETE /api/v1/server/followers/{handle} with what do did.
+func (a *API) answerFollower(ctx *fasthttp.RequestCtx, handle string, do func(context.Context, string) error) {
 	if !a.authorize(ctx) {
 		return
 	}
-	err := a.cfg.Follows.Decide(ctx, handle, accept)
+	err := do(ctx, handle)
 	switch {
 	case errors.Is(err, activitypub.ErrNoSuchObject):
 		writeProblem(ctx, http.StatusNotFound, "no follower "+strconv.Quote(handle))
 	case errors.Is(err, activitypub.ErrInvalid):
 		writeProblem(ctx, http.StatusBadRequest, "a follower is named name@host")
 	case err != nil:
-		a.logger.Error("decide on a follower", "handle", handle, "err", err)
+		a.logger.Error("answer a follower", "handle", handle, "err", err)
 		writeProblem(ctx, http.StatusInternalServerError, "could not record the decision")
 	default:
 		ctx.SetStatusCode(http.StatusNoContent)

@@ -46,3 +46,35 @@ func TestAdminFederationReport(t *testing.T) {
 		t.Errorf("B's report: %+v", rb)
 	}
 }
+
+// TestRemoveFollower: A's admin removes its follower B (PeerTube's
+// DELETE /api/v1/server/followers/{handle}); A lists it no more and B,
+// sent a Reject, no longer counts itself accepted.
+func TestRemoveFollower(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
+	b := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
+	ct := map[string]string{"Content-Type": "application/json"}
+	follow := `{"hosts":["` + strings.TrimPrefix(a.base, "http://") + `"]}`
+	if resp, body := b.request(t, http.MethodPost, "/api/v1/server/following", b.token, strings.NewReader(follow), ct); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("follow: %s %s", resp.Status, body)
+	}
+	b.waitFollow(t, "following", "accepted", a.base+"/accounts/peertube")
+	handle := "/api/v1/server/followers/peertube@" + strings.TrimPrefix(b.base, "http://")
+	if resp, _ := a.request(t, http.MethodDelete, handle, "", nil, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("remove without a token: %s", resp.Status)
+	}
+	if resp, body := a.request(t, http.MethodDelete, handle, a.token, nil, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("remove: %s %s", resp.Status, body)
+	}
+	if f := a.follows(t, "followers"); f.Total != 0 {
+		t.Errorf("A still lists its removed follower: %+v", f)
+	}
+	b.waitFollow(t, "following", "rejected", a.base+"/accounts/peertube")
+	if resp, _ := a.request(t, http.MethodDelete, handle, a.token, nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("remove again: %s, want 404", resp.Status)
+	}
+	if resp, _ := a.request(t, http.MethodDelete, "/api/v1/server/followers/no-host", a.token, nil, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("remove a malformed handle: %s, want 400", resp.Status)
+	}
+}
