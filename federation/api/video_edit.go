@@ -30,11 +30,19 @@ type VideoRemovals interface {
 // the thumbnail or preview image PeerTube's form may carry (ignored).
 const maxEditBody = 8 << 20
 
-// videoByRef finds the video of a request's {id}, or answers 404/500.
+// videoByRef finds the local video of a request's {id} to change, or
+// answers 404/500, or 403 for a followed instance's video (as PeerTube:
+// only its own server may change it).
 func (a *API) videoByRef(ctx *fasthttp.RequestCtx, ref string) (origin.Video, bool) {
 	v, err := a.cfg.Videos.Video(ctx, ref)
 	switch {
 	case errors.Is(err, origin.ErrNotFound):
+		if a.cfg.Remote != nil {
+			if _, rerr := a.cfg.Remote.RemoteVideo(ctx, ref); rerr == nil {
+				writeProblem(ctx, http.StatusForbidden, "Cannot manage a video of another server.")
+				return v, false
+			}
+		}
 		writeProblem(ctx, http.StatusNotFound, "video not found")
 		return v, false
 	case err != nil:

@@ -222,6 +222,14 @@ func checkRemoteShown(t *testing.T, b, a *testNode, v apiVideo) {
 		t.Errorf("b's video %+v", one)
 	}
 
+	// Only its own server may change it (PeerTube's 403).
+	for _, method := range []string{http.MethodPut, http.MethodDelete} {
+		resp, body := b.request(t, method, "/api/v1/videos/"+v.UUID, b.token, strings.NewReader(`{"name":"taken over"}`), map[string]string{"Content-Type": "application/json"})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s of a remote video: %s %s", method, resp.Status, body)
+		}
+	}
+
 	// The node's own videos name their account and channel too.
 	var own listed
 	getJSON(t, a.base+"/api/v1/videos/"+v.UUID, &own)
