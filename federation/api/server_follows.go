@@ -140,6 +140,14 @@ func (a *API) listFollows(ctx *fasthttp.RequestCtx, followers bool) {
 	total := len(rs)
 	rs = rs[min(start, total):min(start+count, total)]
 	local := followActorJSON{URL: inst, Name: layout.InstanceActorName, Host: a.cfg.URLs.Host(), Avatars: []string{}, Banners: []string{}}
+	// The node's own counts are known; a remote actor's stay 0 (PeerTube
+	// reads them from the actor's collections, which the node does not
+	// fetch for this).
+	if local.FollowersCount, local.FollowingCount, err = a.acceptedFollows(ctx, inst); err != nil {
+		a.logger.Error("count follows", "err", err)
+		writeProblem(ctx, http.StatusInternalServerError, "the follows could not be read")
+		return
+	}
 	data := make([]followJSON, 0, len(rs))
 	for _, r := range rs {
 		remote := followActorJSON{ID: r.ID, URL: r.Remote, Name: r.Name, Host: r.Host, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
@@ -154,6 +162,29 @@ func (a *API) listFollows(ctx *fasthttp.RequestCtx, followers bool) {
 		Total int          `json:"total"`
 		Data  []followJSON `json:"data"`
 	}{total, data})
+}
+
+// acceptedFollows counts the accepted followers of the instance actor
+// inst and the accepted followings.
+func (a *API) acceptedFollows(ctx context.Context, inst string) (followers, following int, err error) {
+	rs, err := a.cfg.Follows.Followers(ctx, inst)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range rs {
+		if r.State == activitypub.StateAccepted {
+			followers++
+		}
+	}
+	if rs, err = a.cfg.Follows.Following(ctx); err != nil {
+		return 0, 0, err
+	}
+	for _, r := range rs {
+		if r.State == activitypub.StateAccepted {
+			following++
+		}
+	}
+	return followers, following, nil
 }
 
 // pageArgs reads start (default 0) and count (default 15, at most 100),

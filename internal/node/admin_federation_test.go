@@ -60,6 +60,14 @@ func TestRemoveFollower(t *testing.T) {
 		t.Fatalf("follow: %s %s", resp.Status, body)
 	}
 	b.waitFollow(t, "following", "accepted", a.base+"/accounts/peertube")
+	// Each side counts its own end of the follow.
+	type counts struct{ FollowersCount, FollowingCount int }
+	var fa, fb struct{ Data []struct{ Follower, Following counts } }
+	getJSON(t, a.base+"/api/v1/server/followers", &fa)
+	getJSON(t, b.base+"/api/v1/server/following", &fb)
+	if len(fa.Data) != 1 || fa.Data[0].Following != (counts{1, 0}) || len(fb.Data) != 1 || fb.Data[0].Follower != (counts{0, 1}) {
+		t.Errorf("counts: A's followers %+v, B's following %+v", fa, fb)
+	}
 	handle := "/api/v1/server/followers/peertube@" + strings.TrimPrefix(b.base, "http://")
 	if resp, _ := a.request(t, http.MethodDelete, handle, "", nil, nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("remove without a token: %s", resp.Status)
