@@ -30,7 +30,7 @@ type fedNode struct {
 
 // startFedNode starts a node on addr (empty: a free port) over data
 // (empty: a new directory) with the admin token fedToken.
-func startFedNode(t *testing.T, addr, data string, flags ...string) *fedNode {
+func startFedNode(t testing.TB, addr, data string, flags ...string) *fedNode {
 	t.Helper()
 	if addr == "" {
 		addr = freeAddr(t)
@@ -43,7 +43,7 @@ func startFedNode(t *testing.T, addr, data string, flags ...string) *fedNode {
 	return n
 }
 
-func (n *fedNode) start(t *testing.T) {
+func (n *fedNode) start(t testing.TB) {
 	t.Helper()
 	// Many nodes side by side: the smallest disk reserve keeps each
 	// ballast file small; no seeder, the WebSeeds suffice.
@@ -71,16 +71,7 @@ func (n *fedNode) call(t testing.TB, method, path, body string) (int, []byte) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	return do(t, req)
 }
 
 func (n *fedNode) getJSON(t testing.TB, path string, v any) {
@@ -334,5 +325,45 @@ func TestFederationSurvivesRestart(t *testing.T) {
 	}
 	if err := a.p.stop(t, syscall.SIGTERM); err != nil {
 		t.Errorf("A's exit: %v", err)
+	}
+}
+
+// TestFederationFlags: --followers-manual-approval keeps a follower
+// pending until the admin accepts it, and without
+// --federation-allow-private a node does not reach another on loopback.
+func TestFederationFlags(t *testing.T) {
+	t.Parallel()
+	a := startFedNode(t, "", "", "--followers-manual-approval")
+	b := startFedNode(t, "", "")
+	if status, body := b.call(t, http.MethodPost, "/api/v1/server/following", `{"hosts":["`+a.addr+`"]}`); status != http.StatusNoContent {
+		t.Fatalf("follow: %d %s", status, body)
+	}
+	state := func(n *fedNode, which string) string {
+		var f struct{ Data []struct{ State string } }
+		n.getJSON(t, "/api/v1/server/"+which, &f)
+		if len(f.Data) != 1 {
+			return ""
+		}
+		return f.Data[0].State
+	}
+	waitUntil(t, "B's follow pending on A", 20*time.Second, func() bool { return state(a, "followers") == "pending" })
+	if s := state(b, "following"); s != "pending" {
+		t.Fatalf("B's follow is %q before A's admin decided", s)
+	}
+	if status, body := a.call(t, http.MethodPost, "/api/v1/server/followers/peertube@"+b.addr+"/accept", ""); status != http.StatusNoContent {
+		t.Fatalf("accept: %d %s", status, body)
+	}
+	waitUntil(t, "B's follow accepted", 20*time.Second, func() bool { return state(b, "following") == "accepted" })
+
+	// The same follow from a node that keeps to public addresses.
+	strict := freeAddr(t)
+	p := start(t, nil, "serve", "--data", t.TempDir(), "--listen", strict, "--admin-token", fedToken, "--no-seed", "--disk-reserve", "48MiB")
+	waitHTTP(t, p, strict)
+	c := &fedNode{addr: strict, p: p}
+	if status, body := c.call(t, http.MethodPost, "/api/v1/server/following", `{"hosts":["`+a.addr+`"]}`); status != http.StatusBadGateway {
+		t.Errorf("follow of a loopback host without --federation-allow-private: %d %s", status, body)
+	}
+	if !strings.Contains(a.p.stderr.String(), "for tests and closed networks only") {
+		t.Error("no warning at the start of a node allowed private addresses")
 	}
 }

@@ -100,12 +100,8 @@ func (p signedPost) send(t *testing.T) int {
 		t.Fatal(err)
 	}
 	req.Header = p.header.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := do(t, req)
+	return status
 }
 
 func activityJSON(t *testing.T, v map[string]any) []byte {

@@ -162,16 +162,23 @@ func postUpload(t testing.TB, addr, token, clip string) (int, string) {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/videos/upload", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
+	status, answer := do(t, req)
+	return status, string(answer)
+}
+
+// do sends req and returns the answer's status and body.
+func do(t testing.TB, req *http.Request) (int, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(answer)
+	return resp.StatusCode, b
 }
 
 // upload sends a clip that must be accepted and returns its video's uuid.
