@@ -13,6 +13,7 @@ import (
 
 	"github.com/peeredge/peeredge/swarm/tracker"
 
+	"github.com/peeredge/peeredge/federation/activitypub"
 	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/internal/node"
 )
@@ -96,6 +97,12 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.cfg.AdminEmail, "admin-email", env("ADMIN_EMAIL", ""), "address contact messages are mailed to (with --smtp-url)")
 	fs.StringVar(&o.cfg.TLSCert, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: serve HTTPS (with --tls-key; renewed files are picked up within a minute)")
 	fs.StringVar(&o.cfg.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM private key of --tls-cert")
+	fs.BoolVar(&o.cfg.FederationAllowPrivate, "federation-allow-private", envBool("FEDERATION_ALLOW_PRIVATE", false),
+		"let federation fetch from and deliver to loopback, private and link-local addresses (tests and private networks only: anyone who can make the node follow or fetch a URL can then make it reach internal services)")
+	fs.BoolVar(&o.cfg.FollowersManualApproval, "followers-manual-approval", envBool("FOLLOWERS_MANUAL_APPROVAL", false),
+		"keep instances that follow this node pending until the admin accepts them (default: accept)")
+	fs.DurationVar(&o.cfg.DeliveryRetry, "delivery-retry", envDuration("DELIVERY_RETRY", activitypub.DefaultRetryBase),
+		"first retry delay of a failed ActivityPub delivery, doubling per attempt up to 6h; deliveries are given up after 48h")
 	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
 	return fs

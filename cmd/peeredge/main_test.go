@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,14 +79,14 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func start(t *testing.T, env []string, args ...string) *process {
+func start(t testing.TB, env []string, args ...string) *process {
 	t.Helper()
 	return startCmd(t, exec.Command(binary, args...), env)
 }
 
 // startCmd starts cmd, a peeredge (possibly through a command that execs
 // it), with env added to the environment.
-func startCmd(t *testing.T, cmd *exec.Cmd, env []string) *process {
+func startCmd(t testing.TB, cmd *exec.Cmd, env []string) *process {
 	t.Helper()
 	cmd.Env = append(append(os.Environ(), "PEEREDGE_SEED_PORT=0"), env...)
 	p := &process{cmd: cmd, stderr: newLockedBuffer(), done: make(chan error, 1)}
@@ -109,7 +109,7 @@ func startCmd(t *testing.T, cmd *exec.Cmd, env []string) *process {
 }
 
 // waitHTTP waits until the node answers on addr with 200.
-func waitHTTP(t *testing.T, p *process, addr string) {
+func waitHTTP(t testing.TB, p *process, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -131,7 +131,7 @@ func waitHTTP(t *testing.T, p *process, addr string) {
 	t.Fatal("node did not answer within 20 s")
 }
 
-func (p *process) stop(t *testing.T, sig os.Signal) error {
+func (p *process) stop(t testing.TB, sig os.Signal) error {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func (p *process) stop(t *testing.T, sig os.Signal) error {
 
 // postUpload sends a clip with the token and returns the answer's status
 // and body.
-func postUpload(t *testing.T, addr, token, clip string) (int, string) {
+func postUpload(t testing.TB, addr, token, clip string) (int, string) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -162,20 +162,27 @@ func postUpload(t *testing.T, addr, token, clip string) (int, string) {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/videos/upload", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
+	status, answer := do(t, req)
+	return status, string(answer)
+}
+
+// do sends req and returns the answer's status and body.
+func do(t testing.TB, req *http.Request) (int, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(answer)
+	return resp.StatusCode, b
 }
 
 // upload sends a clip that must be accepted and returns its video's uuid.
-func upload(t *testing.T, addr, token, clip string) string {
+func upload(t testing.TB, addr, token, clip string) string {
 	t.Helper()
 	status, body := postUpload(t, addr, token, clip)
 	var out struct {
@@ -198,7 +205,7 @@ type videoState struct {
 	StateReason         string   `json:"stateReason"`
 }
 
-func getVideo(t *testing.T, addr, ref string) videoState {
+func getVideo(t testing.TB, addr, ref string) videoState {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/api/v1/videos/" + ref)
 	if err != nil {
@@ -521,7 +528,7 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "--max-conns", "-1"}, {"serve", "--smtp-url", "smtp://127.0.0.1:2525"}, {"serve", "--admin-email", "admin@example.org"},
 		{"serve", "--smtp-url", "http://mail.example.org", "--admin-email", "admin@example.org"},
 		{"serve", "--stun-server", "stun:ok.example,https://stun.example"},
-		{"serve", "--tls-cert", "cert.pem"}, {"serve", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"}} {
+		{"serve", "--tls-cert", "cert.pem"}, {"serve", "--delivery-retry", "-1s"}, {"serve", "--delivery-retry", "7h"}, {"serve", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"}} {
 		cmd := exec.Command(binary, args...)
 		cmd.Env = append(os.Environ(), "PEEREDGE_DATA="+t.TempDir())
 		out, err := cmd.CombinedOutput()

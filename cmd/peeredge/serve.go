@@ -24,6 +24,11 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
+	if o.cfg.FederationAllowPrivate {
+		// Said at every start: a flag left on from testing exposes the
+		// node's own network to whoever can make it fetch a URL.
+		o.cfg.Logger.Warn("federation reaches private and loopback addresses (--federation-allow-private): for tests and closed networks only")
+	}
 	return serveNode(ctx, n, o.cfg.Listen)
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/peeredge/peeredge/edge"
+	"github.com/peeredge/peeredge/federation/activitypub"
 	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/segmenter"
@@ -194,6 +195,9 @@ func (c Config) validate() error {
 	}
 	if (c.SMTPURL == "") != (c.AdminEmail == "") {
 		return errors.New("SMTP URL and admin email go together (--smtp-url and --admin-email): set both to mail contact messages to the admin, or neither to only store them")
+	}
+	if c.DeliveryRetry < 0 || c.DeliveryRetry > activitypub.DefaultRetryCap {
+		return fmt.Errorf("delivery retry %v: want 0 (the default, %v) up to %v", c.DeliveryRetry, activitypub.DefaultRetryBase, activitypub.DefaultRetryCap)
 	}
 	for _, h := range c.Rungs {
 		if h < 144 || h > 4320 || h%2 != 0 {
