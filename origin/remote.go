@@ -66,6 +66,11 @@ type RemoteActor struct {
 	Host        string
 }
 
+// DeletedRemoteTTL is how long the node remembers a remote video's
+// deletion: longer than a sender's queue retries a delivery (two days for
+// the node's own, activitypub.DefaultRetryFor; PeerTube gives up sooner).
+const DeletedRemoteTTL = 7 * 24 * time.Hour
+
 // Errors of the remote index.
 var (
 	// ErrStale is an update older than what the node keeps: ignored.
@@ -82,6 +87,10 @@ const (
 	prefixRemoteUUID = "rvu/" // rvu/<uuid> → id
 	prefixRemoteShrt = "rvs/" // rvs/<shortUUID> → id
 	prefixRemoteHost = "rvh/" // rvh/<lower host>/<id> → (empty)
+	// rvd/<AP id> → when its Delete arrived (RFC 3339), for
+	// DeletedRemoteTTL: a Create or Update its origin sent before the
+	// Delete but that arrives after it (a retried delivery) is refused.
+	prefixRemoteGone = "rvd/"
 	keyRemoteCount   = "count/remote"
 )
 
@@ -139,6 +148,11 @@ func (c *Catalog) UpsertRemoteVideo(ctx context.Context, rv RemoteVideo) (Remote
 			if old.UUID != uuid { // an origin may not renumber its video
 				return ErrUUIDTaken
 			}
+		}
+		if gone, ok, err := deletedAt(txn, rv.APID); err != nil {
+			return err
+		} else if ok && !rv.Updated.After(gone) {
+			return ErrStale
 		}
 		rv.ID = id
 		if err := putJSON(txn, idKey(prefixRemote, id), rv); err != nil {
@@ -206,20 +220,54 @@ func (c *Catalog) RemoteVideos(ctx context.Context, start, count int) ([]RemoteV
 	return out, total, nil
 }
 
-// DeleteRemoteVideo removes the remote video with ActivityPub id apID;
-// ErrNotFound when it is not kept.
+// DeleteRemoteVideo removes the remote video with ActivityPub id apID
+// (ErrNotFound when it is not kept) and remembers the deletion for
+// DeletedRemoteTTL, also of a video not kept (its Create may be late):
+// an object of it not updated after now is then refused as ErrStale.
 func (c *Catalog) DeleteRemoteVideo(ctx context.Context, apID string) error {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	var kept bool
 	err := c.update(ctx, func(txn *badger.Txn) error {
+		gone := badger.NewEntry([]byte(prefixRemoteGone+apID), []byte(now)).WithTTL(DeletedRemoteTTL)
+		if err := txn.SetEntry(gone); err != nil {
+			return err
+		}
 		id, err := indexLookup(txn, prefixRemoteAP+apID)
-		if err != nil {
+		if kept = err == nil; errors.Is(err, ErrNotFound) {
+			return nil // the deletion is remembered all the same
+		} else if err != nil {
 			return err
 		}
 		return deleteRemoteTxn(txn, id)
 	})
+	if err == nil && !kept {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("delete remote video %s: %w", apID, err)
 	}
 	return nil
+}
+
+// deletedAt is when the deletion of the remote video apID arrived, if
+// it is remembered.
+func deletedAt(txn *badger.Txn, apID string) (time.Time, bool, error) {
+	item, err := txn.Get([]byte(prefixRemoteGone + apID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("deletion record of %s: %w", apID, err)
+	}
+	return t, true, nil
 }
 
 func deleteRemoteTxn(txn *badger.Txn, id int64) error {

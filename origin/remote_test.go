@@ -129,3 +129,48 @@ func TestRemoteIndex(t *testing.T) {
 		t.Errorf("after forgetting: %d %v", total, err)
 	}
 }
+
+// TestRemoteDeletionRemembered: a Create or Update that its origin sent
+// before the Delete but that arrives after it (a retried delivery) does
+// not bring the video back, also when the Delete came first of all; an
+// object updated after the deletion is taken; the memory survives a
+// restart.
+func TestRemoteDeletionRemembered(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := openTestCatalog(t, dir)
+	before := time.Now().Add(-time.Minute)
+	// (reopened below; the first catalogue is closed there)
+	kept := remoteSample("a.example", 1, before)
+	if _, err := c.UpsertRemoteVideo(ctx, kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteRemoteVideo(ctx, kept.APID); err != nil {
+		t.Fatal(err)
+	}
+	neverSeen := remoteSample("a.example", 2, before)
+	if err := c.DeleteRemoteVideo(ctx, neverSeen.APID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleting a video not kept: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = openTestCatalog(t, dir)
+	t.Cleanup(func() { c.Close() })
+
+	late := kept
+	late.Name = "renamed before the delete"
+	for _, rv := range []RemoteVideo{late, neverSeen} {
+		if _, err := c.UpsertRemoteVideo(ctx, rv); !errors.Is(err, ErrStale) {
+			t.Errorf("%s updated before its deletion: %v, want ErrStale", rv.APID, err)
+		}
+	}
+	if _, total, err := c.RemoteVideos(ctx, 0, 10); err != nil || total != 0 {
+		t.Fatalf("after late objects, %d remote videos kept (%v)", total, err)
+	}
+	reborn := remoteSample("a.example", 2, time.Now().Add(time.Minute))
+	if _, err := c.UpsertRemoteVideo(ctx, reborn); err != nil {
+		t.Errorf("an object updated after the deletion: %v", err)
+	}
+}

@@ -274,9 +274,11 @@ func TestTwoNodesFederate(t *testing.T) {
 }
 
 // TestFederationSurvivesRestart: B is killed; while it is down A
-// publishes, renames and deletes videos, and its queue keeps retrying;
-// B started again on the same port and data directory ends with exactly
-// A's videos.
+// publishes, renames and deletes videos (one renamed, then deleted), and
+// its queue keeps retrying; B started again on the same port and data
+// directory ends with exactly A's videos, also once A's queue is empty
+// (a retried Update that arrives after its video's Delete does not bring
+// the video back).
 func TestFederationSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Seconds: 1})
@@ -297,16 +299,18 @@ func TestFederationSurvivesRestart(t *testing.T) {
 	for _, c := range []struct{ method, uuid, body string }{
 		{http.MethodPut, v2, `{"name":"New while B was down"}`},
 		{http.MethodPut, v1, `{"name":"Renamed while B was down"}`},
+		{http.MethodPut, v0, `{"name":"Renamed, then deleted"}`},
 		{http.MethodDelete, v0, ""},
 	} {
 		if status, body := a.call(t, c.method, "/api/v1/videos/"+c.uuid, c.body); status != http.StatusNoContent {
 			t.Fatalf("%s %s: %d %s", c.method, c.uuid, status, body)
 		}
 	}
-	// Five deliveries wait for B (Create and Announce of v2, two Updates,
-	// a Delete): each has failed at least once before B comes back.
+	// Six deliveries wait for B (Create and Announce of v2, three
+	// Updates, a Delete): each has failed at least once before B comes
+	// back.
 	waitUntil(t, "A's deliveries to fail", 20*time.Second, func() bool {
-		return strings.Count(a.p.stderr.String(), "delivery failed; will retry")-retriesBefore >= 5
+		return strings.Count(a.p.stderr.String(), "delivery failed; will retry")-retriesBefore >= 6
 	})
 	want := a.names(t)
 	if len(want) != 2 || want[v2] != "New while B was down" || want[v1] != "Renamed while B was down" {
@@ -317,6 +321,14 @@ func TestFederationSurvivesRestart(t *testing.T) {
 	back := time.Now()
 	waitUntil(t, "B to catch up with A", time.Minute, func() bool { return maps.Equal(b.names(t), want) })
 	t.Logf("B down %v; caught up %v after its restart", back.Sub(down).Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
+	waitUntil(t, "A's queue to empty", time.Minute, func() bool {
+		var r struct{ Deliveries struct{ Queued int } }
+		status, body := a.call(t, http.MethodGet, "/api/v1/admin/federation", "")
+		return status == http.StatusOK && json.Unmarshal(body, &r) == nil && r.Deliveries.Queued == 0
+	})
+	if got := b.names(t); !maps.Equal(got, want) {
+		t.Errorf("once A's queue is empty, B lists %v; want %v", got, want)
+	}
 	for uuid := range want {
 		checkRemoteCopy(t, a, b, uuid)
 	}
