@@ -382,6 +382,12 @@ type Video struct {
 	CC              Refs    `json:"cc,omitempty"`
 	Icon            Images  `json:"icon"`
 	URL             []Link  `json:"url"`
+	// The video's collections (URLs); PeerTube counts the likes and
+	// dislikes of a video it takes, and drops it when they are missing.
+	Likes    string `json:"likes,omitempty"`
+	Dislikes string `json:"dislikes,omitempty"`
+	Shares   string `json:"shares,omitempty"`
+	Comments string `json:"comments,omitempty"`
 }
 
 // MediaTypeHLS is the url entry of the HLS master playlist.

@@ -21,7 +21,7 @@ type collection struct {
 	First        string `json:"first,omitempty"`
 	PartOf       string `json:"partOf,omitempty"`
 	Next         string `json:"next,omitempty"`
-	OrderedItems []any  `json:"orderedItems,omitempty"`
+	OrderedItems []any  `json:"orderedItems,omitzero"` // present, maybe empty, on pages only
 }
 
 // pageOf builds the collection at id of total items: without a page its

@@ -85,14 +85,9 @@ func (s *Server) actorHandler(kind ActorKind, prefix string) fasthttp.RequestHan
 			problem.Write(ctx, http.StatusNotFound, "no such actor")
 			return
 		}
-		page := 0
-		if p := ctx.QueryArgs().Peek("page"); p != nil {
-			n, err := strconv.Atoi(string(p))
-			if err != nil || n < 1 || n > 1_000_000 {
-				problem.Write(ctx, http.StatusBadRequest, "page is a number from 1")
-				return
-			}
-			page = n
+		page, ok := pageParam(ctx)
+		if !ok {
+			return
 		}
 		var body []byte
 		switch sub {
@@ -122,6 +117,21 @@ func (s *Server) actorHandler(kind ActorKind, prefix string) fasthttp.RequestHan
 		}
 		writeActivityJSON(ctx, body)
 	}
+}
+
+// pageParam is a collection request's page (0 for the collection
+// itself), or false after answering 400 to a bad one.
+func pageParam(ctx *fasthttp.RequestCtx) (int, bool) {
+	p := ctx.QueryArgs().Peek("page")
+	if p == nil {
+		return 0, true
+	}
+	n, err := strconv.Atoi(string(p))
+	if err != nil || n < 1 || n > 1_000_000 {
+		problem.Write(ctx, http.StatusBadRequest, "page is a number from 1")
+		return 0, false
+	}
+	return n, true
 }
 
 func writeActivityJSON(ctx *fasthttp.RequestCtx, body []byte) {

@@ -187,6 +187,10 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 		AttributedTo: Refs{{ID: account}, {ID: channel}},
 		To:           Refs{{ID: Public}},
 		CC:           Refs{{ID: u.Followers(account)}},
+		Likes:        u.VideoCollection(v.UUID, layout.VideoLikes),
+		Dislikes:     u.VideoCollection(v.UUID, layout.VideoDislikes),
+		Shares:       u.VideoCollection(v.UUID, layout.VideoShares),
+		Comments:     u.VideoCollection(v.UUID, layout.VideoComments),
 	}
 	// PeerTube refuses a description shorter than 3 characters, and an
 	// empty one is no description.

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/federation/activitypub"
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
 )
 
@@ -121,6 +124,25 @@ func (s *serving) mounts() []edge.Mount {
 		ms = append(ms, edge.Mount{Path: p, Handler: h})
 	}
 	return ms
+}
+
+// withVideoCollections sends the local videos' collections, below the
+// watch URLs the pages own, to the ActivityPub server.
+func (s *serving) withVideoCollections(pages []edge.Mount) []edge.Mount {
+	for i, m := range pages {
+		if m.Path != layout.PeerTubeWatchPrefix {
+			continue
+		}
+		page := m.Handler
+		pages[i].Handler = func(ctx *fasthttp.RequestCtx) {
+			if activitypub.IsVideoCollection(string(ctx.Path())) {
+				s.server.VideoCollection(ctx)
+				return
+			}
+			page(ctx)
+		}
+	}
+	return pages
 }
 
 // run handles the inbox and sends the queued deliveries until ctx is

@@ -233,7 +233,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return errors.Join(err, sw.stop())
 	}
-	pages = append(pages, fed.mounts()...)
+	pages = append(fed.withVideoCollections(pages), fed.mounts()...)
 	srv, err := edge.New(edge.Config{
 		MediaDir:       n.store.Disk().MediaDir(),
 		Mounts:         append(append(sw.mounts(), edge.Mount{Path: layout.APIPrefix, Handler: a.Handler}), pages...),

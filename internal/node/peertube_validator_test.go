@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peeredge/peeredge/internal/peertube"
 	"github.com/peeredge/peeredge/internal/testmedia"
 )
 
@@ -27,21 +28,12 @@ process.exit(0)
 `
 
 // TestVideoObjectPeerTubeAccepts: PeerTube 6.3's validator (from the
-// build ../shared/peertube/setup.sh makes) keeps the node's Video object,
+// harness's build, made when missing) keeps the node's Video object,
 // and drops it without its icons (so the check can tell).
 func TestVideoObjectPeerTubeAccepts(t *testing.T) {
 	t.Parallel()
-	root := os.Getenv("PT_ROOT")
-	if root == "" {
-		root = "/tmp/peertube"
-	}
+	root := peertube.Built(t)
 	validator := filepath.Join(root, "src", "dist", "core", "helpers", "custom-validators", "activitypub", "videos.js")
-	if _, err := os.Stat(validator); err != nil {
-		t.Skipf("PeerTube not built in %s (../shared/peertube/setup.sh): %v", root, err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed")
-	}
 	n := startNode(t, Config{})
 	v := n.publishVideo(t, testmedia.Clip{Width: 320, Height: 240, Seconds: 2})
 	req, _ := http.NewRequest(http.MethodGet, n.base+"/videos/watch/"+v.UUID, nil)

@@ -161,6 +161,46 @@ func TestVideoObject(t *testing.T) {
 		}
 	}
 
+	// Its collections (PeerTube counts the likes and dislikes of a video
+	// it takes and drops the video when it cannot): empty, paged like
+	// the outbox; nothing for other sub-paths, other videos or methods.
+	for _, c := range []struct{ url, want string }{{obj.Likes, "likes"}, {obj.Dislikes, "dislikes"}, {obj.Shares, "announces"}, {obj.Comments, "comments"}} {
+		if c.url != watch+"/"+c.want {
+			t.Errorf("collection %q, want %s/%s", c.url, watch, c.want)
+			continue
+		}
+		var head struct {
+			ID, Type, First string
+			TotalItems      *int
+		}
+		getJSON(t, c.url, &head)
+		if head.ID != c.url || head.Type != "OrderedCollection" || head.TotalItems == nil || *head.TotalItems != 0 || head.First != c.url+"?page=1" {
+			t.Errorf("%s: %+v", c.url, head)
+		}
+		var page struct {
+			Type, PartOf string
+			OrderedItems []any
+		}
+		getJSON(t, head.First, &page)
+		if page.Type != "OrderedCollectionPage" || page.PartOf != c.url || page.OrderedItems == nil || len(page.OrderedItems) != 0 {
+			t.Errorf("%s: %+v", head.First, page)
+		}
+	}
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/videos/watch/00000000-0000-4000-8000-000000000000/likes", http.StatusNotFound},
+		{http.MethodGet, "/videos/watch/" + v.ShortUUID + "/likes", http.StatusNotFound},
+		{http.MethodGet, "/videos/watch/" + v.UUID + "/likers", http.StatusNotFound},
+		{http.MethodGet, "/videos/watch/" + v.UUID + "/likes?page=0", http.StatusBadRequest},
+		{http.MethodPost, "/videos/watch/" + v.UUID + "/likes", http.StatusMethodNotAllowed},
+	} {
+		if resp, b := n.request(t, tt.method, tt.path, "", nil, map[string]string{"Accept": "application/activity+json"}); resp.StatusCode != tt.status {
+			t.Errorf("%s %s: %s %s, want %d", tt.method, tt.path, resp.Status, b, tt.status)
+		}
+	}
+
 	// The outbox's list.
 	objects, err := n.localVideoObjects()
 	if err != nil {
