@@ -7,19 +7,26 @@ import (
 	"testing"
 )
 
-// TestAdminFederationReport: after B follows A, each admin sees its side
-// of the follow and the delivery it sent (B's Follow, A's Accept); the
-// report takes the admin's token.
-func TestAdminFederationReport(t *testing.T) {
-	t.Parallel()
-	a := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
-	b := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
+// followingPair starts nodes a and b, b following a (accepted).
+func followingPair(t *testing.T) (a, b *testNode) {
+	t.Helper()
+	a = startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
+	b = startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
 	ct := map[string]string{"Content-Type": "application/json"}
 	follow := `{"hosts":["` + strings.TrimPrefix(a.base, "http://") + `"]}`
 	if resp, body := b.request(t, http.MethodPost, "/api/v1/server/following", b.token, strings.NewReader(follow), ct); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("follow: %s %s", resp.Status, body)
 	}
 	b.waitFollow(t, "following", "accepted", a.base+"/accounts/peertube")
+	return a, b
+}
+
+// TestAdminFederationReport: after B follows A, each admin sees its side
+// of the follow and the delivery it sent (B's Follow, A's Accept); the
+// report takes the admin's token.
+func TestAdminFederationReport(t *testing.T) {
+	t.Parallel()
+	a, b := followingPair(t)
 	type report struct {
 		Deliveries struct{ Queued, Sent, Failed int }
 		Followers  map[string]int
@@ -52,17 +59,12 @@ func TestAdminFederationReport(t *testing.T) {
 // sent a Reject, no longer counts itself accepted.
 func TestRemoveFollower(t *testing.T) {
 	t.Parallel()
-	a := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
-	b := startNode(t, Config{NoSeed: true, FederationAllowPrivate: true})
-	ct := map[string]string{"Content-Type": "application/json"}
-	follow := `{"hosts":["` + strings.TrimPrefix(a.base, "http://") + `"]}`
-	if resp, body := b.request(t, http.MethodPost, "/api/v1/server/following", b.token, strings.NewReader(follow), ct); resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("follow: %s %s", resp.Status, body)
-	}
-	b.waitFollow(t, "following", "accepted", a.base+"/accounts/peertube")
+	a, b := followingPair(t)
 	// Each side counts its own end of the follow.
 	type counts struct{ FollowersCount, FollowingCount int }
-	var fa, fb struct{ Data []struct{ Follower, Following counts } }
+	var fa, fb struct {
+		Data []struct{ Follower, Following counts }
+	}
 	getJSON(t, a.base+"/api/v1/server/followers", &fa)
 	getJSON(t, b.base+"/api/v1/server/following", &fb)
 	if len(fa.Data) != 1 || fa.Data[0].Following != (counts{1, 0}) || len(fb.Data) != 1 || fb.Data[0].Follower != (counts{0, 1}) {
