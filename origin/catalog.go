@@ -61,6 +61,7 @@ type Video struct {
 	Description string `json:",omitempty"`
 	Support     string `json:",omitempty"`
 	ChannelID   int64  // the channel it was uploaded to; 0 before channels existed
+	Details            // tags, category, licence, language, privacy, flags
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Renditions  []Rendition
@@ -93,7 +94,8 @@ const (
 	prefixVideoUUID = "vu/" // vu/<uuid> → id
 	prefixVideoShrt = "vs/" // vs/<shortUUID> → id
 	keyVideoSeq     = "seq/video"
-	keyVideoCount   = "count/video" // number of videos, so listing need not count
+	keyVideoCount   = "count/video"        // number of videos, so listing need not count
+	keyHiddenCount  = "count/video/hidden" // of which unlisted or private
 )
 
 // maxConflictRetries bounds retries of a transaction that lost a race.
@@ -281,6 +283,9 @@ func createVideoTxn(txn *badger.Txn, v Video) (Video, error) {
 	if err := putVideo(txn, v); err != nil {
 		return Video{}, err
 	}
+	if err := countHidden(txn, Video{}, v); err != nil {
+		return Video{}, err
+	}
 	idBytes := idKey("", v.ID)
 	if err := txn.Set([]byte(prefixVideoUUID+v.UUID), idBytes); err != nil {
 		return Video{}, err
@@ -427,7 +432,17 @@ func resolveRef(txn *badger.Txn, ref string) (int64, error) {
 // -publishedAt sort), skipping start and returning at most count, with the
 // total number of videos.
 func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, error) {
-	out, total, err := listNewest[Video](ctx, c, prefixVideo, keyVideoCount, start, count)
+	out, total, err := listNewest[Video](ctx, c, prefixVideo, keyVideoCount, start, count, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list videos: %w", err)
+	}
+	return out, total, nil
+}
+
+// ListedVideos is Videos of the listed (public) videos only, with their
+// total.
+func (c *Catalog) ListedVideos(ctx context.Context, start, count int) ([]Video, int, error) {
+	out, total, err := listNewest[Video](ctx, c, prefixVideo, keyVideoCount, start, count, func(v Video) bool { return v.Listed() })
 	if err != nil {
 		return nil, 0, fmt.Errorf("list videos: %w", err)
 	}
@@ -436,8 +451,10 @@ func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, e
 
 // listNewest lists the JSON records under prefix (keyed by 8-byte ids)
 // newest first, skipping start and returning at most count, with the
-// total the counter at countKey holds.
-func listNewest[T any](ctx context.Context, c *Catalog, prefix, countKey string, start, count int) ([]T, int, error) {
+// total the counter at countKey holds. With keep, only the records it
+// keeps count, and the total is less the hidden videos' counter (keep
+// serves the videos' list only).
+func listNewest[T any](ctx context.Context, c *Catalog, prefix, countKey string, start, count int, keep func(T) bool) ([]T, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
@@ -450,6 +467,13 @@ func listNewest[T any](ctx context.Context, c *Catalog, prefix, countKey string,
 		n, err := readCounter(txn, countKey)
 		if err != nil {
 			return err
+		}
+		if keep != nil {
+			hidden, err := readCounter(txn, keyHiddenCount)
+			if err != nil {
+				return err
+			}
+			n -= hidden
 		}
 		total = int(n)
 		if count <= 0 || start >= total {
@@ -464,13 +488,23 @@ func listNewest[T any](ctx context.Context, c *Catalog, prefix, countKey string,
 		// In reverse, Seek lands on the last key <= the seek key.
 		skipped := 0
 		for it.Seek([]byte(prefix + "\xff")); it.Valid() && len(out) < count; it.Next() {
+			var v T
+			if keep != nil { // read first to know whether it counts
+				if v, err = itemJSON[T](it.Item()); err != nil {
+					return err
+				}
+				if !keep(v) {
+					continue
+				}
+			}
 			if skipped < start {
 				skipped++
 				continue
 			}
-			v, err := itemJSON[T](it.Item())
-			if err != nil {
-				return err
+			if keep == nil {
+				if v, err = itemJSON[T](it.Item()); err != nil {
+					return err
+				}
 			}
 			out = append(out, v)
 		}
@@ -525,6 +559,9 @@ func (c *Catalog) UpdateVideo(ctx context.Context, id int64, fn func(*Video) err
 		if err := putVideo(txn, v); err != nil {
 			return err
 		}
+		if err := countHidden(txn, orig, v); err != nil {
+			return err
+		}
 		out = v
 		return nil
 	})
@@ -549,6 +586,9 @@ func (c *Catalog) DeleteVideo(ctx context.Context, id int64) error {
 			if err := txn.Delete(k); err != nil {
 				return err
 			}
+		}
+		if err := countHidden(txn, v, Video{}); err != nil {
+			return err
 		}
 		_, err = addCounter(txn, keyVideoCount, -1)
 		return err

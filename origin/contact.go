@@ -68,7 +68,7 @@ func (c *Catalog) AddContact(ctx context.Context, m ContactMessage) (ContactMess
 // Contacts lists messages newest first, skipping start and returning at
 // most count, with the number of messages.
 func (c *Catalog) Contacts(ctx context.Context, start, count int) ([]ContactMessage, int, error) {
-	out, total, err := listNewest[ContactMessage](ctx, c, prefixContact, keyContactCount, start, count)
+	out, total, err := listNewest[ContactMessage](ctx, c, prefixContact, keyContactCount, start, count, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list contact messages: %w", err)
 	}

@@ -43,6 +43,46 @@ type Edit struct {
 	Name        *string
 	Description *string
 	Support     *string
+	// The details; for Category, Licence and Language, 0 or "" clears.
+	Tags            *[]string
+	Category        *int
+	Licence         *int
+	Language        *string
+	Privacy         *Privacy
+	NSFW            *bool
+	CommentsPolicy  *int
+	DownloadEnabled *bool
+	WaitTranscoding *bool
+}
+
+// ApplyDetails sets the details the edit gives on d.
+func (e Edit) ApplyDetails(d *Details) {
+	set := func(dst *int, src *int) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&d.Category, e.Category)
+	set(&d.Licence, e.Licence)
+	set(&d.CommentsPolicy, e.CommentsPolicy)
+	if e.Tags != nil {
+		d.Tags = append([]string(nil), (*e.Tags)...)
+	}
+	if e.Language != nil {
+		d.Language = *e.Language
+	}
+	if e.Privacy != nil {
+		d.Privacy = *e.Privacy
+	}
+	if e.NSFW != nil {
+		d.NSFW = *e.NSFW
+	}
+	if e.DownloadEnabled != nil {
+		d.DownloadDisabled = !*e.DownloadEnabled
+	}
+	if e.WaitTranscoding != nil {
+		d.WaitTranscoding = *e.WaitTranscoding
+	}
 }
 
 // Apply checks the edit (an *IntakeError of kind ErrUploadInvalid says
@@ -65,6 +105,13 @@ func (e Edit) Apply(v *Video) error {
 	if err := validMetadataText(m); err != nil {
 		return err
 	}
+	d := v.Details
+	d.Tags = append([]string(nil), d.Tags...)
+	e.ApplyDetails(&d)
+	if err := d.Check(); err != nil {
+		return err
+	}
 	v.Name, v.Description, v.Support = name, strings.TrimSpace(m.Description), strings.TrimSpace(m.Support)
+	v.Details = d
 	return nil
 }

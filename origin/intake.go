@@ -136,6 +136,7 @@ type Metadata struct {
 	Description string // optional; PeerTube's limits (see validText)
 	Support     string // optional; PeerTube's limits (see validText)
 	ChannelID   int64  // the channel it is published in (0: none said)
+	Details            // tags, category, privacy…: checked by Details.Check
 }
 
 // spaceCheckEvery is how much of a file is received between two looks at
@@ -362,6 +363,9 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 	if err := validMetadataText(m); err != nil {
 		return Video{}, err
 	}
+	if err := m.Details.Check(); err != nil {
+		return Video{}, err
+	}
 	var duration float64
 	if in.cfg.Probe != nil {
 		duration, err = in.cfg.Probe(ctx, file.path)
@@ -396,6 +400,7 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 		Description: strings.TrimSpace(m.Description),
 		Support:     strings.TrimSpace(m.Support),
 		ChannelID:   m.ChannelID,
+		Details:     m.Details,
 	}
 	var out Video
 	err = in.cfg.Catalog.update(ctx, func(txn *badger.Txn) error {

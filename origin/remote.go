@@ -213,7 +213,7 @@ func resolveRemoteRef(txn *badger.Txn, ref string) (int64, error) {
 
 // RemoteVideos lists remote videos newest first, with their total.
 func (c *Catalog) RemoteVideos(ctx context.Context, start, count int) ([]RemoteVideo, int, error) {
-	out, total, err := listNewest[RemoteVideo](ctx, c, prefixRemote, keyRemoteCount, start, count)
+	out, total, err := listNewest[RemoteVideo](ctx, c, prefixRemote, keyRemoteCount, start, count, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list remote videos: %w", err)
 	}
@@ -356,7 +356,8 @@ func LocalListing(videos []Video) []Listed {
 
 // Listing lists local and remote videos together, newest first (by id:
 // the order the node took them in), skipping start and returning at most
-// count, with the total of both.
+// count, with the total of both. Unlisted and private local videos are
+// left out (and not counted).
 func (c *Catalog) Listing(ctx context.Context, start, count int) ([]Listed, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
@@ -375,7 +376,11 @@ func (c *Catalog) Listing(ctx context.Context, start, count int) ([]Listed, int,
 		if err != nil {
 			return err
 		}
-		total = int(local + remote)
+		hidden, err := readCounter(txn, keyHiddenCount)
+		if err != nil {
+			return err
+		}
+		total = int(local - hidden + remote)
 		if count <= 0 || start >= total {
 			return nil
 		}
@@ -405,17 +410,25 @@ func (c *Catalog) Listing(ctx context.Context, start, count int) ([]Listed, int,
 			default:
 				return nil
 			}
-			if skipped < start {
-				skipped++
-				it.Next()
-				continue
-			}
+			var local *Video
 			if it == li {
 				v, err := itemJSON[Video](it.Item())
 				if err != nil {
 					return err
 				}
-				out = append(out, Listed{Local: &v})
+				if !v.Listed() { // unlisted and private videos are not listed
+					it.Next()
+					continue
+				}
+				local = &v
+			}
+			if skipped < start {
+				skipped++
+				it.Next()
+				continue
+			}
+			if local != nil {
+				out = append(out, Listed{Local: local})
 			} else {
 				v, err := itemJSON[RemoteVideo](it.Item())
 				if err != nil {

@@ -477,7 +477,7 @@ func (c *Catalog) RevokeToken(ctx context.Context, access string) error {
 // Channels lists channels newest first, skipping start and returning at
 // most count, with the number of channels.
 func (c *Catalog) Channels(ctx context.Context, start, count int) ([]Channel, int, error) {
-	out, total, err := listNewest[Channel](ctx, c, prefixChannel, keyChannelCount, start, count)
+	out, total, err := listNewest[Channel](ctx, c, prefixChannel, keyChannelCount, start, count, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list channels: %w", err)
 	}

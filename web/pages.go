@@ -148,7 +148,7 @@ func (w *Web) list(ctx context.Context, start, count int) ([]origin.Listed, int,
 	if w.cfg.Remote != nil {
 		return w.cfg.Remote.Listing(ctx, start, count)
 	}
-	videos, total, err := w.cfg.Videos.Videos(ctx, start, count)
+	videos, total, err := w.cfg.Videos.ListedVideos(ctx, start, count)
 	return origin.LocalListing(videos), total, err
 }
 
@@ -219,9 +219,10 @@ func (w *Web) lookup(ctx *fasthttp.RequestCtx, ref string) (v origin.Video, remo
 	case err != nil:
 		w.unavailable(ctx, "look a video up", err)
 		return origin.Video{}, nil, false
-	case v.State == origin.StateTranscodingFailed:
+	case v.State == origin.StateTranscodingFailed || v.Visibility() == origin.PrivacyPrivate:
 		// Its reason is for the uploader (the API has it); viewers have
-		// nothing to watch.
+		// nothing to watch. A private video is its owner's, whose token
+		// the API wants: pages carry none.
 		w.notFound(ctx)
 		return origin.Video{}, nil, false
 	}
@@ -340,7 +341,7 @@ func (w *Web) videoObject(ctx *fasthttp.RequestCtx, ref string) {
 	}
 	v, err := w.cfg.Videos.Video(ctx, uuid)
 	switch {
-	case errors.Is(err, origin.ErrNotFound) || (err == nil && v.State != origin.StatePublished):
+	case errors.Is(err, origin.ErrNotFound) || (err == nil && (v.State != origin.StatePublished || v.Visibility() == origin.PrivacyPrivate)):
 		notFound()
 		return
 	case err != nil:

@@ -22,7 +22,7 @@ import (
 type Videos interface {
 	Video(ctx context.Context, ref string) (origin.Video, error)
 	// Videos lists every video, newest first, with the total count.
-	Videos(ctx context.Context, start, count int) ([]origin.Video, int, error)
+	ListedVideos(ctx context.Context, start, count int) ([]origin.Video, int, error) // public ones only
 }
 
 // Privacy is what the about page tells viewers about the tracker: the

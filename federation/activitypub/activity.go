@@ -377,17 +377,36 @@ type Video struct {
 	MediaType       string  `json:"mediaType,omitempty"` // of content
 	Content         string  `json:"content,omitempty"`
 	Support         string  `json:"support,omitempty"`
-	AttributedTo    Refs    `json:"attributedTo"`
-	To              Refs    `json:"to,omitempty"`
-	CC              Refs    `json:"cc,omitempty"`
-	Icon            Images  `json:"icon"`
-	URL             []Link  `json:"url"`
+	// PeerTube's category, licence and language ({identifier, name}) and
+	// tags (Hashtags); absent when not set.
+	Category     *Identified `json:"category,omitempty"`
+	Licence      *Identified `json:"licence,omitempty"`
+	Language     *Identified `json:"language,omitempty"`
+	Tag          []Hashtag   `json:"tag,omitempty"`
+	AttributedTo Refs        `json:"attributedTo"`
+	To           Refs        `json:"to,omitempty"`
+	CC           Refs        `json:"cc,omitempty"`
+	Icon         Images      `json:"icon"`
+	URL          []Link      `json:"url"`
 	// The video's collections (URLs); PeerTube counts the likes and
 	// dislikes of a video it takes, and drops it when they are missing.
 	Likes    string `json:"likes,omitempty"`
 	Dislikes string `json:"dislikes,omitempty"`
 	Shares   string `json:"shares,omitempty"`
 	Comments string `json:"comments,omitempty"`
+}
+
+// Identified is PeerTube's {identifier, name} of a Video's category,
+// licence or language.
+type Identified struct {
+	Identifier string `json:"identifier"`
+	Name       string `json:"name"`
+}
+
+// Hashtag is one of a Video's tags.
+type Hashtag struct {
+	Type string `json:"type"` // "Hashtag"
+	Name string `json:"name"`
 }
 
 // MediaTypeHLS is the url entry of the HLS master playlist.

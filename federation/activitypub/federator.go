@@ -31,8 +31,12 @@ func NewFederator(actors *Actors, follows *Follows, local LocalVideos, deliver D
 
 // VideoPublished sends Create{Video} from the video's account and
 // Announce{video id} from the instance actor.
+// Unlisted and private videos are not federated.
 func (fd *Federator) VideoPublished(ctx context.Context, uuid string) error {
 	obj, owner, err := fd.object(ctx, uuid)
+	if errors.Is(err, ErrNoSuchObject) || (err == nil && !addressedToPublic(obj)) {
+		return nil // private or unlisted
+	}
 	if err != nil {
 		return err
 	}
@@ -46,9 +50,15 @@ func (fd *Federator) VideoPublished(ctx context.Context, uuid string) error {
 	return errors.Join(fd.broadcast(ctx, owner, create), fd.broadcast(ctx, inst, ann))
 }
 
-// VideoUpdated sends Update{Video} from the video's account.
+// VideoUpdated sends Update{Video} from the video's account. A video
+// made public is sent the same way (PeerTube and the node take an Update
+// of a video they do not have as its creation); one made unlisted or
+// private is deleted from the followers' indexes.
 func (fd *Federator) VideoUpdated(ctx context.Context, uuid string) error {
 	obj, owner, err := fd.object(ctx, uuid)
+	if errors.Is(err, ErrNoSuchObject) || (err == nil && !addressedToPublic(obj)) {
+		return fd.withdraw(ctx, uuid)
+	}
 	if err != nil {
 		return err
 	}
@@ -70,6 +80,34 @@ func (fd *Federator) VideoDeleted(ctx context.Context, uuid string) error {
 	urls := fd.actors.urls
 	return fd.broadcast(ctx, owner, outActivity{Type: TypeDelete, ID: urls.VideoActivity(uuid, "delete"), Actor: ownerURL,
 		Object: urls.VideoObject(uuid), To: []string{Public}, CC: []string{urls.Followers(ownerURL)}})
+}
+
+// withdraw sends Delete{video id} for a video that stays on the node but
+// no longer federates; each has its own id, as a video may be withdrawn,
+// published and withdrawn again.
+func (fd *Federator) withdraw(ctx context.Context, uuid string) error {
+	owner, err := fd.actors.Lookup(ctx, KindAccount, fd.account)
+	if err != nil {
+		return err
+	}
+	ownerURL := fd.actors.URL(owner)
+	urls := fd.actors.urls
+	id := urls.VideoActivity(uuid, "withdrawals/"+time.Now().UTC().Format(time.RFC3339Nano))
+	return fd.broadcast(ctx, owner, outActivity{Type: TypeDelete, ID: id, Actor: ownerURL,
+		Object: urls.VideoObject(uuid), To: []string{Public}, CC: []string{urls.Followers(ownerURL)}})
+}
+
+// addressedToPublic says whether a Video object is public: PeerTube's
+// unlisted ones name no audience.
+func addressedToPublic(obj map[string]json.RawMessage) bool {
+	var to Refs
+	_ = json.Unmarshal(obj["to"], &to) // absent: not public
+	for _, r := range to {
+		if r.ID == Public {
+			return true
+		}
+	}
+	return false
 }
 
 // object is the video's object without its @context (the activity

@@ -64,7 +64,6 @@ func NewLocalVideos(cfg LocalVideosConfig) (*LocalVideoObjects, error) {
 // PeerTube's numbers in Video objects.
 const (
 	videoStatePublished = 1 // VideoState.PUBLISHED
-	commentsDisabled    = 2 // VideoCommentPolicy.DISABLED (7.x)
 )
 
 // Media types of a Video's links.
@@ -110,6 +109,8 @@ func (l *LocalVideoObjects) VideoObject(ctx context.Context, uuid string) (json.
 		return nil, err
 	case v.State != origin.StatePublished || v.UUID != canon:
 		return nil, fmt.Errorf("video %q not published: %w", uuid, ErrNoSuchObject)
+	case v.Visibility() == origin.PrivacyPrivate:
+		return nil, fmt.Errorf("video %q is private: %w", uuid, ErrNoSuchObject)
 	}
 	obj, err := l.build(ctx, v)
 	if err != nil {
@@ -122,7 +123,7 @@ func (l *LocalVideoObjects) VideoObject(ctx context.Context, uuid string) (json.
 func (l *LocalVideoObjects) PublishedUUIDs(ctx context.Context) ([]string, error) {
 	var out []string
 	err := l.cfg.Catalog.EachVideo(ctx, func(v origin.Video) error {
-		if v.State == origin.StatePublished {
+		if v.State == origin.StatePublished && v.Listed() { // unlisted and private ones do not federate
 			out = append(out, v.UUID)
 		}
 		return nil
@@ -177,8 +178,11 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 		Name:            federatedName(v.Name),
 		Duration:        "PT" + strconv.FormatInt(int64(math.Round(max(v.Duration, 0))), 10) + "S",
 		State:           videoStatePublished,
-		CommentsPolicy:  commentsDisabled,
-		DownloadEnabled: true,
+		Sensitive:       v.NSFW,
+		CommentsEnabled: v.Comments() != origin.CommentsDisabled,
+		CommentsPolicy:  v.Comments(),
+		DownloadEnabled: !v.DownloadDisabled,
+		WaitTranscoding: v.WaitTranscoding,
 		// The catalogue keeps no separate publication date: the video
 		// was last changed when it was published (edits move both).
 		Published:    published,
@@ -192,6 +196,10 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 		Shares:       u.VideoCollection(v.UUID, layout.VideoShares),
 		Comments:     u.VideoCollection(v.UUID, layout.VideoComments),
 	}
+	if !v.Listed() { // PeerTube's audience of an unlisted video: nobody named
+		obj.To, obj.CC = nil, nil
+	}
+	setDetails(obj, v.Details)
 	// PeerTube refuses a description shorter than 3 characters, and an
 	// empty one is no description.
 	if len([]rune(v.Description)) >= 3 {
@@ -285,4 +293,25 @@ func (l *LocalVideoObjects) playerInfoHashes(uuid string) ([]string, error) {
 		out[i] = hex.EncodeToString(h[:])
 	}
 	return out, nil
+}
+
+// setDetails sets the category, licence, language and tags of obj in
+// PeerTube's shapes.
+func setDetails(obj *Video, d origin.Details) {
+	if l := origin.CategoryLabel(d.Category); l != "" {
+		obj.Category = &Identified{Identifier: strconv.Itoa(d.Category), Name: l}
+	}
+	if l := origin.LicenceLabel(d.Licence); l != "" {
+		obj.Licence = &Identified{Identifier: strconv.Itoa(d.Licence), Name: l}
+	}
+	if d.Language != "" {
+		name := origin.LanguageLabel(d.Language)
+		if name == "" {
+			name = d.Language
+		}
+		obj.Language = &Identified{Identifier: d.Language, Name: name}
+	}
+	for _, t := range d.Tags {
+		obj.Tag = append(obj.Tag, Hashtag{Type: "Hashtag", Name: t})
+	}
 }

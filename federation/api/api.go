@@ -17,7 +17,7 @@ import (
 // Videos reads the catalogue.
 type Videos interface {
 	Video(ctx context.Context, ref string) (origin.Video, error)
-	Videos(ctx context.Context, start, count int) ([]origin.Video, int, error)
+	ListedVideos(ctx context.Context, start, count int) ([]origin.Video, int, error) // public ones only
 }
 
 // Uploads takes video files in (origin.Intake): Room says whether a file
@@ -130,12 +130,13 @@ func New(cfg Config) *API {
 
 // Paths of the endpoints, under layout.APIPrefix.
 const (
-	configPath       = layout.ConfigPath
-	adminP2PPath     = layout.AdminPrefix + "p2p"
-	adminTrackerPath = layout.AdminPrefix + "tracker"
-	contactPath      = layout.ContactAPIPath
-	adminContactPath = layout.AdminPrefix + "contact"
-	videoPrefix      = layout.VideosPath + "/"
+	configPath        = layout.ConfigPath
+	adminP2PPath      = layout.AdminPrefix + "p2p"
+	adminTrackerPath  = layout.AdminPrefix + "tracker"
+	contactPath       = layout.ContactAPIPath
+	adminContactPath  = layout.AdminPrefix + "contact"
+	videoPrefix       = layout.VideosPath + "/"
+	descriptionSuffix = "/description"
 )
 
 // Allow headers of the endpoints.
@@ -170,8 +171,16 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.listVideos(ctx)
 		}
+	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.HasSuffix(path, []byte(descriptionSuffix)) &&
+		bytes.Count(path[len(videoPrefix):], []byte("/")) == 1:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.videoDescription(ctx, strings.TrimSuffix(string(path[len(videoPrefix):]), descriptionSuffix))
+		}
 	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.IndexByte(path[len(videoPrefix):], '/') < 0:
 		ref := string(path[len(videoPrefix):])
+		if a.videoReference(ctx, ref) {
+			return
+		}
 		switch {
 		case ctx.IsPut():
 			a.updateVideo(ctx, ref)

@@ -26,7 +26,7 @@ func (a *API) listing(ctx context.Context, start, count int) ([]origin.Listed, i
 	if a.cfg.Remote != nil {
 		return a.cfg.Remote.Listing(ctx, start, count)
 	}
-	videos, total, err := a.cfg.Videos.Videos(ctx, start, count)
+	videos, total, err := a.cfg.Videos.ListedVideos(ctx, start, count)
 	return origin.LocalListing(videos), total, err
 }
 

@@ -72,12 +72,22 @@ func (a *API) beginUpload(ctx *fasthttp.RequestCtx, caller Caller) {
 		Description string          `json:"description"`
 		Support     string          `json:"support"`
 	}
+	var fields map[string]json.RawMessage
 	body, err := readSmallBody(ctx, maxUploadMeta)
 	if err == nil {
 		err = json.Unmarshal(body, &meta)
 	}
+	if err == nil {
+		err = json.Unmarshal(body, &fields)
+	}
 	if err != nil {
 		a.refuse(ctx, http.StatusBadRequest, "want a JSON body with the video's name and filename")
+		return
+	}
+	var details origin.Edit
+	if err := setDetailsJSON(&details, fields); err != nil {
+		writeInvalid(ctx, err)
+		ctx.SetConnectionClose()
 		return
 	}
 	if meta.Filename == "" {
@@ -96,8 +106,12 @@ func (a *API) beginUpload(ctx *fasthttp.RequestCtx, caller Caller) {
 	}
 	s, existed, err := a.cfg.Resumable.BeginUpload(ctx, size, origin.Metadata{
 		Name: meta.Name, SourceName: meta.Filename, Description: meta.Description, Support: meta.Support,
-		ChannelID: channel,
+		ChannelID: channel, Details: uploadDetails(details),
 	})
+	if err != nil && writeInvalid(ctx, err) {
+		ctx.SetConnectionClose()
+		return
+	}
 	if err != nil {
 		status, reason := uploadRefusal(err)
 		a.logger.Info("resumable upload refused", "remote", ctx.RemoteIP().String(), "status", status, "err", err)

@@ -60,6 +60,10 @@ func (a *API) upload(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	v, err := a.receiveForm(ctx, caller, string(ctx.Request.Header.ContentType()), ctx.RequestBodyStream())
+	if err != nil && writeInvalid(ctx, err) {
+		ctx.SetConnectionClose()
+		return
+	}
 	if err != nil {
 		status, reason := uploadRefusal(err)
 		if status >= 500 {
@@ -147,7 +151,10 @@ func readError(ctx context.Context, err error) *formError {
 // "videofile" part goes to the intake as it arrives, "name" is required,
 // "channelId" must name a channel of the caller's account (none: the
 // caller's first channel, if the node keeps accounts), "description" and
-// "support" are kept (the intake checks them against PeerTube's limits),
+// "support" are kept, and so are the details (tags, category, licence,
+// language, privacy, nsfw, commentsEnabled/commentsPolicy,
+// downloadEnabled, waitTranscoding; the intake checks them all against
+// PeerTube's limits),
 // PeerTube's other fields are accepted and ignored (within limits), and
 // the fields may come in any order. On any failure nothing is left behind.
 func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string, body io.Reader) (origin.Video, error) {
@@ -161,6 +168,7 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 		sourceName                            string
 		name, channelID, description, support string
 		discarded                             int64
+		details                               origin.Edit // tags, category, privacy…
 	)
 	// PeerTube's text fields the node keeps, each given at most once.
 	texts := map[string]*string{"name": &name, "channelId": &channelID, "description": &description, "support": &support}
@@ -187,6 +195,11 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 			}
 			sourceName = part.FileName()
 			file, err = a.cfg.Uploads.Receive(ctx, part)
+		case isDetailField(field):
+			var value string
+			if value, err = readField(ctx, part, field); err == nil {
+				err = setDetail(&details, field, value)
+			}
 		case texts[field] != nil:
 			if seen[field] {
 				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one %s field", field)
@@ -220,7 +233,7 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 		return origin.Video{}, err
 	}
 	return a.cfg.Uploads.Commit(ctx, file, origin.Metadata{Name: name, SourceName: sourceName, ChannelID: channel,
-		Description: description, Support: support})
+		Description: description, Support: support, Details: uploadDetails(details)})
 }
 
 // uploadChannel checks the channelId of an upload: a channel of the

@@ -54,8 +54,9 @@ func (a *API) videoByRef(ctx *fasthttp.RequestCtx, ref string) (origin.Video, bo
 }
 
 // updateVideo takes PeerTube's PUT /api/v1/videos/{id}, as JSON or as a
-// multipart form: name, description and support change, other fields are
-// ignored. 204 on success.
+// multipart form: name, description, support and the details (tags,
+// category, licence, language, privacy, nsfw, comments, download,
+// waitTranscoding) change, other fields are ignored. 204 on success.
 func (a *API) updateVideo(ctx *fasthttp.RequestCtx, ref string) {
 	if !a.authorize(ctx) {
 		return
@@ -65,6 +66,9 @@ func (a *API) updateVideo(ctx *fasthttp.RequestCtx, ref string) {
 		return
 	}
 	edit, err := readEdit(ctx)
+	if err != nil && writeInvalid(ctx, err) {
+		return
+	}
 	if err != nil {
 		writeProblem(ctx, http.StatusBadRequest, err.Error())
 		return
@@ -78,6 +82,7 @@ func (a *API) updateVideo(ctx *fasthttp.RequestCtx, ref string) {
 	switch {
 	case err == nil:
 		writeProblemless(ctx, http.StatusNoContent)
+	case writeInvalid(ctx, err):
 	case errors.As(err, &ie):
 		writeProblem(ctx, http.StatusBadRequest, ie.Reason)
 	case errors.Is(err, origin.ErrNotFound):
@@ -105,10 +110,12 @@ func readEdit(ctx *fasthttp.RequestCtx) (origin.Edit, error) {
 			Description *string `json:"description"`
 			Support     *string `json:"support"`
 		}
-		if err := json.Unmarshal(body, &req); err != nil {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(body, &req) != nil || json.Unmarshal(body, &fields) != nil {
 			return e, errEditBody
 		}
-		return origin.Edit{Name: req.Name, Description: req.Description, Support: req.Support}, nil
+		e = origin.Edit{Name: req.Name, Description: req.Description, Support: req.Support}
+		return e, setDetailsJSON(&e, fields)
 	case "multipart/form-data":
 		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 		for parts := 0; parts < maxParts; parts++ {
@@ -119,6 +126,16 @@ func readEdit(ctx *fasthttp.RequestCtx) (origin.Edit, error) {
 			if err != nil {
 				return e, errEditBody
 			}
+			if isDetailField(part.FormName()) {
+				b, err := io.ReadAll(io.LimitReader(part, maxFieldSize+1))
+				if err != nil || len(b) > maxFieldSize {
+					return e, errEditBody
+				}
+				if err := setDetail(&e, part.FormName(), string(b)); err != nil {
+					return e, err
+				}
+				continue
+			}
 			var field **string
 			switch part.FormName() {
 			case "name":
@@ -128,7 +145,7 @@ func readEdit(ctx *fasthttp.RequestCtx) (origin.Edit, error) {
 			case "support":
 				field = &e.Support
 			default:
-				continue // thumbnailfile, privacy…: not the node's to keep
+				continue // thumbnailfile, previewfile…: not the node's to keep
 			}
 			b, err := io.ReadAll(io.LimitReader(part, maxFieldSize+1))
 			if err != nil || len(b) > maxFieldSize {

@@ -39,6 +39,21 @@ type videoJSON struct {
 	PreviewPath         *string                 `json:"previewPath"`
 	Files               []webVideoFileJSON      `json:"files"`
 	StreamingPlaylists  []streamingPlaylistJSON `json:"streamingPlaylists"`
+
+	// The details (video_reference.go's setDetails); those with omitempty
+	// are in a video's own answer only, as PeerTube gives them.
+	Category             idLabel   `json:"category"`
+	Licence              idLabel   `json:"licence"`
+	Language             idLabel   `json:"language"`
+	Privacy              labelled  `json:"privacy"`
+	NSFW                 bool      `json:"nsfw"`
+	TruncatedDescription *string   `json:"truncatedDescription"`
+	DescriptionPath      string    `json:"descriptionPath,omitempty"`
+	Tags                 *[]string `json:"tags,omitempty"`
+	CommentsEnabled      *bool     `json:"commentsEnabled,omitempty"`
+	CommentsPolicy       *labelled `json:"commentsPolicy,omitempty"`
+	DownloadEnabled      *bool     `json:"downloadEnabled,omitempty"`
+	WaitTranscoding      *bool     `json:"waitTranscoding,omitempty"`
 }
 
 type labelled struct {
@@ -84,9 +99,23 @@ func stateOf(v origin.Video) labelled {
 	}
 }
 
-// newVideoJSON renders v with the node's public URLs; without P2P its
-// magnets name no tracker.
+// newVideoJSON renders v as its own answer with the node's public URLs;
+// without P2P its magnets name no tracker.
 func newVideoJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
+	out := videoFilesJSON(v, u, p2p)
+	setDetails(&out, v.Details, true)
+	return out
+}
+
+// listedVideoJSON renders v as a list's entry: the description
+// truncated, without the details PeerTube lists leave out.
+func listedVideoJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
+	out := videoFilesJSON(v, u, p2p)
+	setDetails(&out, v.Details, false)
+	return out
+}
+
+func videoFilesJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 	out := videoJSON{
 		ID:                 v.ID,
 		UUID:               v.UUID,

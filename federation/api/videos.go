@@ -46,10 +46,12 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 	data := make([]videoJSON, 0, len(listed))
 	for _, l := range listed {
 		if l.Remote != nil {
-			data = append(data, newRemoteVideoJSON(*l.Remote))
+			j := newRemoteVideoJSON(*l.Remote)
+			setDetails(&j, origin.Details{}, false)
+			data = append(data, j)
 			continue
 		}
-		j := newVideoJSON(*l.Local, a.cfg.URLs, p2p)
+		j := listedVideoJSON(*l.Local, a.cfg.URLs, p2p)
 		owners.fill(ctx, &j, l.Local.ChannelID)
 		data = append(data, j)
 	}
@@ -59,12 +61,50 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 	}{total, data})
 }
 
+// maySee says whether the caller may see v: anyone a public or unlisted
+// video, only its owner a private one. Videos are uploaded by the node's
+// administrators, who are their owners (PeerTube's admins see all videos).
+func (a *API) maySee(ctx *fasthttp.RequestCtx, v origin.Video) bool {
+	if v.Visibility() != origin.PrivacyPrivate {
+		return true
+	}
+	c, ok := a.caller(ctx)
+	return ok && c.User.Role == origin.RoleAdministrator
+}
+
+// videoDescription answers GET /api/v1/videos/{id}/description as
+// PeerTube: the whole Markdown source.
+func (a *API) videoDescription(ctx *fasthttp.RequestCtx, ref string) {
+	v, err := a.cfg.Videos.Video(ctx, ref)
+	switch {
+	case errors.Is(err, origin.ErrNotFound):
+		writeProblem(ctx, http.StatusNotFound, "video not found")
+	case err != nil:
+		a.logger.Error("get video", "ref", ref, "err", err)
+		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
+	case !a.maySee(ctx, v):
+		writeProblem(ctx, http.StatusForbidden, "Cannot fetch information of private/internal/blocked video")
+	default:
+		var d *string
+		if v.Description != "" {
+			d = &v.Description
+		}
+		writeJSON(ctx, http.StatusOK, struct {
+			Description *string `json:"description"`
+		}{d})
+	}
+}
+
 func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 	v, err := a.cfg.Videos.Video(ctx, ref)
 	if errors.Is(err, origin.ErrNotFound) && a.cfg.Remote != nil {
 		rv, rerr := a.cfg.Remote.RemoteVideo(ctx, ref)
 		if rerr == nil {
-			writeJSON(ctx, http.StatusOK, newRemoteVideoJSON(rv))
+			// The index keeps no details of remote videos: PeerTube's
+			// neutral values.
+			j := newRemoteVideoJSON(rv)
+			setDetails(&j, origin.Details{}, true)
+			writeJSON(ctx, http.StatusOK, j)
 			return
 		}
 		if !errors.Is(rerr, origin.ErrNotFound) {
@@ -77,6 +117,8 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 	case err != nil:
 		a.logger.Error("get video", "ref", ref, "err", err)
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
+	case !a.maySee(ctx, v):
+		writeProblem(ctx, http.StatusForbidden, "Cannot fetch information of private/internal/blocked video")
 	default:
 		j := newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled())
 		a.ownerCache().fill(ctx, &j, v.ChannelID)
