@@ -21,7 +21,7 @@ func (o oneVideo) VideoObject(_ context.Context, uuid string) (json.RawMessage, 
 	if uuid != testUUID {
 		return nil, ErrNoSuchObject
 	}
-	return json.RawMessage(`{"@context":["https://www.w3.org/ns/activitystreams"],` + videoFields(o.id, testUUID, o.account) + `}`), nil
+	return json.RawMessage(`{"@context":["https://www.w3.org/ns/activitystreams"],"to":["` + Public + `"],` + videoFields(o.id, testUUID, o.account) + `}`), nil
 }
 
 // videoFields are the members of the least Video object ParseVideo takes.

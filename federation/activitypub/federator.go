@@ -34,7 +34,7 @@ func NewFederator(actors *Actors, follows *Follows, local LocalVideos, deliver D
 // Unlisted and private videos are not federated.
 func (fd *Federator) VideoPublished(ctx context.Context, uuid string) error {
 	obj, owner, err := fd.object(ctx, uuid)
-	if errors.Is(err, ErrNoSuchObject) || (err == nil && !addressedToPublic(obj)) {
+	if errors.Is(err, errNotFederated) || (err == nil && !addressedToPublic(obj)) {
 		return nil // private or unlisted
 	}
 	if err != nil {
@@ -56,7 +56,7 @@ func (fd *Federator) VideoPublished(ctx context.Context, uuid string) error {
 // private is deleted from the followers' indexes.
 func (fd *Federator) VideoUpdated(ctx context.Context, uuid string) error {
 	obj, owner, err := fd.object(ctx, uuid)
-	if errors.Is(err, ErrNoSuchObject) || (err == nil && !addressedToPublic(obj)) {
+	if errors.Is(err, errNotFederated) || (err == nil && !addressedToPublic(obj)) {
 		return fd.withdraw(ctx, uuid)
 	}
 	if err != nil {

@@ -61,6 +61,10 @@ func NewLocalVideos(cfg LocalVideosConfig) (*LocalVideoObjects, error) {
 	return &LocalVideoObjects{cfg: cfg}, nil
 }
 
+// errNotFederated marks a video that exists but is not federated (a
+// private one): Federator does not tell of it.
+var errNotFederated = errors.New("activitypub: video not federated")
+
 // PeerTube's numbers in Video objects.
 const (
 	videoStatePublished = 1 // VideoState.PUBLISHED
@@ -110,7 +114,7 @@ func (l *LocalVideoObjects) VideoObject(ctx context.Context, uuid string) (json.
 	case v.State != origin.StatePublished || v.UUID != canon:
 		return nil, fmt.Errorf("video %q not published: %w", uuid, ErrNoSuchObject)
 	case v.Visibility() == origin.PrivacyPrivate:
-		return nil, fmt.Errorf("video %q is private: %w", uuid, ErrNoSuchObject)
+		return nil, fmt.Errorf("video %q is private: %w (%w)", uuid, ErrNoSuchObject, errNotFederated)
 	}
 	obj, err := l.build(ctx, v)
 	if err != nil {

@@ -128,7 +128,7 @@ func TestUploadRefused(t *testing.T) {
 		{"empty file", "", []formPart{{field: "name", content: []byte("x")}, {field: "videofile", fileName: "a.mp4"}}, 400, "empty"},
 		{"two files", "", []formPart{{field: "videofile", fileName: "a.mp4", content: clip}, {field: "videofile", fileName: "b.mp4", content: clip}}, 400, "more than one"},
 		{"two names", "", []formPart{{field: "name", content: []byte("a")}, {field: "name", content: []byte("b")}}, 400, "more than one"},
-		{"field too large", "", []formPart{{field: "privacy", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}, {field: "name", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}}, 413, "field name"},
+		{"field too large", "", []formPart{{field: "originallyPublishedAt", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}, {field: "name", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}}, 413, "field name"},
 		{"description field too large", "", []formPart{{field: "description", content: bytes.Repeat([]byte("x"), maxFieldSize+1)}}, 413, "field description"},
 		{"description too long", "", []formPart{{field: "name", content: []byte("x")}, {field: "description", content: bytes.Repeat([]byte("x"), 10001)}, {field: "videofile", fileName: "a.mp4", content: clip}}, 400, "description must be"},
 		{"support too short", "", []formPart{{field: "name", content: []byte("x")}, {field: "support", content: []byte("ab")}, {field: "videofile", fileName: "a.mp4", content: clip}}, 400, "support must be"},
