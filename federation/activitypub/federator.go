@@ -72,28 +72,26 @@ func (fd *Federator) VideoUpdated(ctx context.Context, uuid string) error {
 
 // VideoDeleted sends Delete{video id} from the admin's account.
 func (fd *Federator) VideoDeleted(ctx context.Context, uuid string) error {
-	owner, err := fd.actors.Lookup(ctx, KindAccount, fd.account)
-	if err != nil {
-		return err
-	}
-	ownerURL := fd.actors.URL(owner)
-	urls := fd.actors.urls
-	return fd.broadcast(ctx, owner, outActivity{Type: TypeDelete, ID: urls.VideoActivity(uuid, "delete"), Actor: ownerURL,
-		Object: urls.VideoObject(uuid), To: []string{Public}, CC: []string{urls.Followers(ownerURL)}})
+	return fd.sendDelete(ctx, uuid, "delete")
 }
 
 // withdraw sends Delete{video id} for a video that stays on the node but
 // no longer federates; each has its own id, as a video may be withdrawn,
 // published and withdrawn again.
 func (fd *Federator) withdraw(ctx context.Context, uuid string) error {
+	return fd.sendDelete(ctx, uuid, "withdrawals/"+time.Now().UTC().Format(time.RFC3339Nano))
+}
+
+// sendDelete sends Delete{video id} from the admin's account, with the
+// activity id named by suffix.
+func (fd *Federator) sendDelete(ctx context.Context, uuid, suffix string) error {
 	owner, err := fd.actors.Lookup(ctx, KindAccount, fd.account)
 	if err != nil {
 		return err
 	}
 	ownerURL := fd.actors.URL(owner)
 	urls := fd.actors.urls
-	id := urls.VideoActivity(uuid, "withdrawals/"+time.Now().UTC().Format(time.RFC3339Nano))
-	return fd.broadcast(ctx, owner, outActivity{Type: TypeDelete, ID: id, Actor: ownerURL,
+	return fd.broadcast(ctx, owner, outActivity{Type: TypeDelete, ID: urls.VideoActivity(uuid, suffix), Actor: ownerURL,
 		Object: urls.VideoObject(uuid), To: []string{Public}, CC: []string{urls.Followers(ownerURL)}})
 }
 
