@@ -24,14 +24,21 @@ func (p *Publisher) WithEvents(ev Events) *Publisher {
 	return New(cfg)
 }
 
-// UpdateVideo changes video id in the catalogue (an edit of its texts)
-// and, when it is published, tells Events it was updated.
+// UpdateVideo changes video id in the catalogue (an edit of its texts or
+// details) and, when it is published, tells Events it was updated —
+// unless it was not public before and is not now: followers had nothing
+// of it and get nothing (a video made unlisted or private is withdrawn
+// once, by the edit that made it so).
 func (p *Publisher) UpdateVideo(ctx context.Context, id int64, fn func(*origin.Video) error) (origin.Video, error) {
-	v, err := p.cfg.Catalog.UpdateVideo(ctx, id, fn)
+	var wasListed bool
+	v, err := p.cfg.Catalog.UpdateVideo(ctx, id, func(v *origin.Video) error {
+		wasListed = v.Listed()
+		return fn(v)
+	})
 	if err != nil {
 		return v, err
 	}
-	if v.State == origin.StatePublished {
+	if v.State == origin.StatePublished && (wasListed || v.Listed()) {
 		p.tell(ctx, "updated", v.UUID, p.events().VideoUpdated)
 	}
 	return v, nil

@@ -54,8 +54,9 @@ func (l *eventLog) of(uuid string) string {
 }
 
 // TestEventsFollowAVideosPublicLife: federation hears of a publication,
-// of an edit of a published video (not of an unpublished one) and of a
-// removal, in that order; a failing listener changes none of them.
+// of an edit of a published video (not of an unpublished one, nor of one
+// that was and stays private) and of a removal, in that order; a failing
+// listener changes none of them.
 func TestEventsFollowAVideosPublicLife(t *testing.T) {
 	t.Parallel()
 	for _, fail := range []bool{false, true} {
@@ -76,6 +77,17 @@ func TestEventsFollowAVideosPublicLife(t *testing.T) {
 		if err != nil || edited.Name != "renamed" {
 			t.Fatalf("fail=%v: edit = %+v, %v", fail, edited, err)
 		}
+		// Made private (told: followers drop it), edited while private
+		// (not told), made public again (told).
+		for _, edit := range []func(*origin.Video){
+			func(v *origin.Video) { v.Privacy = origin.PrivacyPrivate },
+			func(v *origin.Video) { v.Name = "renamed in private" },
+			func(v *origin.Video) { v.Privacy = origin.PrivacyPublic },
+		} {
+			if _, err := p.UpdateVideo(ctx, v.ID, func(v *origin.Video) error { edit(v); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := p.Remove(ctx, v.ID); err != nil {
 			t.Fatalf("fail=%v: remove: %v", fail, err)
 		}
@@ -84,13 +96,13 @@ func TestEventsFollowAVideosPublicLife(t *testing.T) {
 		}
 		// The queue published the first video too, whose early edit was
 		// not told.
-		if got := events.of(v.UUID); got != "published, updated, deleted" {
+		if got := events.of(v.UUID); got != "published, updated, updated, updated, deleted" {
 			t.Errorf("fail=%v: events of the video = %q", fail, got)
 		}
 		if got := events.of(queued.UUID); got != "published" {
 			t.Errorf("fail=%v: events of the video edited while queued = %q", fail, got)
 		}
-		if logged := strings.Count(env.log.String(), "federation not told"); fail != (logged == 4) || !fail && logged != 0 {
+		if logged := strings.Count(env.log.String(), "federation not told"); fail != (logged == 6) || !fail && logged != 0 {
 			t.Errorf("fail=%v: %d failures logged", fail, logged)
 		}
 	}
