@@ -16,6 +16,8 @@ var (
 	prefixTorrent = []byte(layout.TorrentPrefix)
 	prefixThumb   = []byte(layout.ThumbnailsPrefix)
 	prefixPreview = []byte(layout.PreviewsPrefix)
+	prefixDLFile  = []byte(layout.DownloadFilePrefix)
+	prefixDLTorr  = []byte(layout.DownloadTorrentPrefix)
 )
 
 // route serves the media paths itself (the hot path, checked first) and
@@ -50,6 +52,18 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			s.files.Serve(ctx, rel)
 			return
 		}
+	case bytes.HasPrefix(path, prefixDLFile):
+		name := string(path[len(prefixDLFile):])
+		if rel, ok := layout.DownloadFileMediaPath(name); ok {
+			s.serveDownload(ctx, rel, name)
+			return
+		}
+	case bytes.HasPrefix(path, prefixDLTorr):
+		name := string(path[len(prefixDLTorr):])
+		if rel, ok := layout.DownloadTorrentMediaPath(name, s.cfg.P2PEnabled == nil || s.cfg.P2PEnabled()); ok {
+			s.serveDownload(ctx, rel, name)
+			return
+		}
 	default:
 		if h, ok := s.exact[string(path)]; ok {
 			h(ctx)
@@ -63,4 +77,15 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	problem.Write(ctx, http.StatusNotFound, "not found")
+}
+
+// serveDownload serves a media file as an attachment named name (a
+// layout name: no quotes or path), which browsers save rather than play.
+// Errors keep their problem body without it.
+func (s *Server) serveDownload(ctx *fasthttp.RequestCtx, rel, name string) {
+	s.files.Serve(ctx, rel)
+	if st := ctx.Response.StatusCode(); st == fasthttp.StatusOK || st == fasthttp.StatusPartialContent ||
+		st == fasthttp.StatusNotModified {
+		ctx.Response.Header.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	}
 }

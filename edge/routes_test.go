@@ -64,26 +64,32 @@ func TestRoutes(t *testing.T) {
 		p2p    bool
 		status int
 		body   string
+		attach string // Content-Disposition expected
 	}{
-		{layout.HLSPrefix + id + "/master.m3u8", true, 200, "master"},
-		{layout.HLSPrefix + id + "/" + rendition, true, 200, "rung bytes"},
-		{layout.WebSeedPrefix + rendition, true, 200, "rung bytes"},
-		{layout.WebSeedPrefix + layout.MediaPlaylistName(id, 720), true, 404, ""}, // only rendition files are WebSeeds
-		{layout.WebSeedPrefix + id + "/master.m3u8", true, 404, ""},
-		{layout.TorrentPrefix + torrent, true, 200, "full torrent"},
-		{layout.TorrentPrefix + torrent, false, 200, "webseed-only torrent"},
-		{layout.TorrentPrefix + "webseed-only/" + torrent, true, 404, ""},
-		{layout.ThumbnailsPrefix + thumb, true, 200, "thumbnail"},
-		{layout.PreviewsPrefix + preview, true, 200, "preview"},
-		{layout.ThumbnailsPrefix + preview, true, 404, ""}, // each prefix serves its own kind
-		{layout.PreviewsPrefix + id + "/" + preview, true, 404, ""},
-		{layout.ThumbnailsPrefix + rendition, true, 404, ""},
-		{layout.APIPrefix + "v1/videos", true, 200, "api /api/v1/videos"},
-		{"/api", true, 404, ""},
-		{layout.TrackerHTTP, true, 200, "tracker /tracker/announce"},
-		{layout.TrackerHTTP + "/x", true, 404, ""},
-		{"/", true, 200, "home /"},
-		{"/elsewhere", true, 404, ""}, // "/" is exact: the home page is no catch-all
+		{layout.HLSPrefix + id + "/master.m3u8", true, 200, "master", ""},
+		{layout.HLSPrefix + id + "/" + rendition, true, 200, "rung bytes", ""},
+		{layout.WebSeedPrefix + rendition, true, 200, "rung bytes", ""},
+		{layout.WebSeedPrefix + layout.MediaPlaylistName(id, 720), true, 404, "", ""}, // only rendition files are WebSeeds
+		{layout.WebSeedPrefix + id + "/master.m3u8", true, 404, "", ""},
+		{layout.TorrentPrefix + torrent, true, 200, "full torrent", ""},
+		{layout.TorrentPrefix + torrent, false, 200, "webseed-only torrent", ""},
+		{layout.TorrentPrefix + "webseed-only/" + torrent, true, 404, "", ""},
+		{layout.ThumbnailsPrefix + thumb, true, 200, "thumbnail", ""},
+		{layout.PreviewsPrefix + preview, true, 200, "preview", ""},
+		{layout.ThumbnailsPrefix + preview, true, 404, "", ""}, // each prefix serves its own kind
+		{layout.PreviewsPrefix + id + "/" + preview, true, 404, "", ""},
+		{layout.ThumbnailsPrefix + rendition, true, 404, "", ""},
+		{layout.DownloadFilePrefix + rendition, true, 200, "rung bytes", `attachment; filename="` + rendition + `"`},
+		{layout.DownloadFilePrefix + layout.MediaPlaylistName(id, 720), true, 404, "", ""},
+		{layout.DownloadTorrentPrefix + torrent, true, 200, "full torrent", `attachment; filename="` + torrent + `"`},
+		{layout.DownloadTorrentPrefix + torrent, false, 200, "webseed-only torrent", `attachment; filename="` + torrent + `"`},
+		{layout.DownloadTorrentPrefix + rendition, true, 404, "", ""},
+		{layout.APIPrefix + "v1/videos", true, 200, "api /api/v1/videos", ""},
+		{"/api", true, 404, "", ""},
+		{layout.TrackerHTTP, true, 200, "tracker /tracker/announce", ""},
+		{layout.TrackerHTTP + "/x", true, 404, "", ""},
+		{"/", true, 200, "home /", ""},
+		{"/elsewhere", true, 404, "", ""}, // "/" is exact: the home page is no catch-all
 	}
 	for _, tt := range tests {
 		p2p.Store(tt.p2p)
@@ -95,6 +101,9 @@ func TestRoutes(t *testing.T) {
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != tt.status || (tt.body != "" && string(body) != tt.body) {
 			t.Errorf("GET %s (P2P %v): %d %q, want %d %q", tt.path, tt.p2p, resp.StatusCode, body, tt.status, tt.body)
+		}
+		if got := resp.Header.Get("Content-Disposition"); got != tt.attach {
+			t.Errorf("GET %s: Content-Disposition %q, want %q", tt.path, got, tt.attach)
 		}
 		if resp.StatusCode == 404 && resp.Header.Get("Content-Type") != "application/problem+json; charset=utf-8" {
 			t.Errorf("GET %s: 404 as %q, want a problem", tt.path, resp.Header.Get("Content-Type"))

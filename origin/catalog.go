@@ -83,6 +83,10 @@ type Rendition struct {
 	TorrentName  string
 	InfoHash     string // hex
 	Bandwidth    int
+	// Codecs are the rung's RFC 6381 codecs, as in the master playlist
+	// (e.g. "avc1.64001f,mp4a.40.2"); "" for rungs published before they
+	// were recorded.
+	Codecs string `json:",omitempty"`
 }
 
 // ErrNotFound reports a video or job that is not in the catalogue.

@@ -230,6 +230,7 @@ func (p *Publisher) makeTorrents(ctx context.Context, staging, uuid string, rung
 			TorrentName:  name,
 			InfoHash:     hash.HexString(),
 			Bandwidth:    r.Bandwidth,
+			Codecs:       r.Codecs,
 		})
 	}
 	return renditions, torrents, nil

@@ -97,7 +97,10 @@ type Config struct {
 	// Federation reports the delivery queue's counters at
 	// /api/v1/admin/federation (with Follows' counts); without it 404.
 	Federation FederationStats
-	Logger     *slog.Logger
+	// FileMetadata describes published rungs at their metadataUrl; without
+	// it that endpoint answers 404.
+	FileMetadata FileMetadata
+	Logger       *slog.Logger
 }
 
 // API serves /api/.
@@ -106,6 +109,7 @@ type API struct {
 	logger       *slog.Logger
 	contactLimit *limiter
 	loginLimit   *limiter
+	metadata     *metadataCache
 }
 
 // New returns the API for cfg.
@@ -125,7 +129,8 @@ func New(cfg Config) *API {
 	if cfg.TokenTTL.Refresh <= 0 {
 		cfg.TokenTTL.Refresh = DefaultRefreshTTL
 	}
-	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit), loginLimit: newLimiter(cfg.LoginLimit)}
+	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit), loginLimit: newLimiter(cfg.LoginLimit),
+		metadata: newMetadataCache()}
 }
 
 // Paths of the endpoints, under layout.APIPrefix.
@@ -156,6 +161,9 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if a.cfg.Follows != nil && a.routeServerFollows(ctx, string(path)) {
+		return
+	}
+	if a.routeFileMetadata(ctx, string(path)) {
 		return
 	}
 	switch {

@@ -163,12 +163,14 @@ func TestPublishedVideoJSON(t *testing.T) {
 	sp := got.StreamingPlaylists[0]
 	f := sp.Files[0]
 	checks := map[string]string{
-		sp.PlaylistURL:       "https://video.example/static/streaming-playlists/hls/" + id + "/master.m3u8",
-		sp.SegmentsSha256URL: "https://video.example/static/streaming-playlists/hls/" + id + "/segments-sha256.json",
-		f.FileURL:            "https://video.example/static/streaming-playlists/hls/" + id + "/" + id + "-720-fragmented.mp4",
-		f.PlaylistURL:        "https://video.example/static/streaming-playlists/hls/" + id + "/" + id + "-720.m3u8",
-		f.TorrentURL:         "https://video.example/lazy-static/torrents/" + id + "-720-hls.torrent",
-		f.Resolution.Label:   "720p",
+		sp.PlaylistURL:                     "https://video.example/static/streaming-playlists/hls/" + id + "/master.m3u8",
+		sp.SegmentsSha256URL:               "https://video.example/static/streaming-playlists/hls/" + id + "/segments-sha256.json",
+		*f.FileURL:                         "https://video.example/static/streaming-playlists/hls/" + id + "/" + id + "-720-fragmented.mp4",
+		f.PlaylistURL:                      "https://video.example/static/streaming-playlists/hls/" + id + "/" + id + "-720.m3u8",
+		*f.TorrentURL:                      "https://video.example/lazy-static/torrents/" + id + "-720-hls.torrent",
+		got.EmbedPath:                      "/videos/embed/" + id,
+		strings.Join(got.TrackerURLs, " "): "https://video.example/tracker/announce wss://video.example/tracker/socket",
+		f.Resolution.Label:                 "720p",
 	}
 	for got, want := range checks {
 		if got != want {
@@ -177,8 +179,8 @@ func TestPublishedVideoJSON(t *testing.T) {
 	}
 	for _, part := range []string{"xt=urn:btih:2a7be854df1626ffaa6c514e8a6a5abb3e172833", "tr=wss%3A%2F%2Fvideo.example%2Ftracker%2Fsocket",
 		"ws=https%3A%2F%2Fvideo.example%2Fstatic%2Fwebseed%2F" + id + "-720-fragmented.mp4", "xl=1234"} {
-		if !strings.Contains(f.MagnetURI, part) {
-			t.Errorf("magnet %q lacks %q", f.MagnetURI, part)
+		if !strings.Contains(*f.MagnetURI, part) {
+			t.Errorf("magnet %q lacks %q", *f.MagnetURI, part)
 		}
 	}
 	// Images: PeerTube's host-relative paths (under the public URL's path), or

@@ -72,16 +72,21 @@ func newRemoteVideoJSON(rv origin.RemoteVideo) videoJSON {
 		if f.Width == 0 {
 			res = f.Height
 		}
-		sp.Files = append(sp.Files, fileJSON{
+		// What the Video object does not say (the file's id on its host,
+		// its download and metadata URLs, its sound) stays null or false.
+		file, torrent, magnet := f.URL, f.TorrentURL, f.MagnetURI
+		sp.Files = append(sp.Files, fileJSON{webVideoFileJSON: webVideoFileJSON{
 			Resolution: labelled{res, strconv.Itoa(res) + "p"},
 			Size:       f.Size,
 			FPS:        math.Round(f.FPS*1000) / 1000,
 			Width:      f.Width,
 			Height:     f.Height,
-			FileURL:    f.URL,
-			TorrentURL: f.TorrentURL,
-			MagnetURI:  f.MagnetURI,
-		})
+			FileURL:    &file,
+			TorrentURL: &torrent,
+			MagnetURI:  &magnet,
+			HasVideo:   true,
+			Storage:    storageFileSystem,
+		}})
 	}
 	out.StreamingPlaylists = append(out.StreamingPlaylists, sp)
 	return out

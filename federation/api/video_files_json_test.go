@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,7 +28,7 @@ func TestWebVideoFiles(t *testing.T) {
 		json  string // the files[] answer, for the states without URLs
 		sizes []int64
 	}{
-		{"to transcode", origin.Video{UUID: id, State: origin.StateToTranscode, SourceSize: 5000}, `[{"resolution":{"id":0,"label":"Source"},"size":5000,"fps":0,"width":0,"height":0,"fileUrl":null,"fileDownloadUrl":null,"torrentUrl":null,"torrentDownloadUrl":null,"magnetUri":null,"storage":0}]`, []int64{5000}},
+		{"to transcode", origin.Video{UUID: id, State: origin.StateToTranscode, SourceSize: 5000}, `[{"id":null,"resolution":{"id":0,"label":"Source"},"size":5000,"fps":0,"width":0,"height":0,"fileUrl":null,"fileDownloadUrl":null,"torrentUrl":null,"torrentDownloadUrl":null,"magnetUri":null,"metadataUrl":null,"hasAudio":false,"hasVideo":false,"storage":0}]`, []int64{5000}},
 		{"transcoding", origin.Video{UUID: id, State: origin.StateToTranscode, Transcoding: true, SourceSize: 7}, "", []int64{7}},
 		{"failed", origin.Video{UUID: id, State: origin.StateTranscodingFailed, SourceSize: 7}, `[]`, nil},
 		{"published", published, "", []int64{7200, 4800, 2400}},
@@ -48,7 +49,8 @@ func TestWebVideoFiles(t *testing.T) {
 			}
 		}
 	}
-	// Published: each entry has the URLs of the same rung's HLS entry.
+	// Published: each entry is the same rung's HLS entry (the same file),
+	// its id included.
 	j := newVideoJSON(published, u, true)
 	hls := map[int]fileJSON{}
 	for _, f := range j.StreamingPlaylists[0].Files {
@@ -56,9 +58,54 @@ func TestWebVideoFiles(t *testing.T) {
 	}
 	for _, f := range j.Files {
 		h := hls[f.Height]
-		if f.FileURL == nil || *f.FileURL != h.FileURL || *f.FileDownloadURL != h.FileURL || *f.TorrentURL != h.TorrentURL ||
-			*f.TorrentDownloadURL != h.TorrentURL || *f.MagnetURI != h.MagnetURI || f.Resolution != h.Resolution || f.Width != h.Width || f.FPS != h.FPS {
-			t.Errorf("file %+v, HLS entry %+v", f, h)
+		fj, _ := json.Marshal(f)
+		hj, _ := json.Marshal(h.webVideoFileJSON)
+		if f.ID == nil || string(fj) != string(hj) {
+			t.Errorf("file %s, HLS entry %s", fj, hj)
+		}
+	}
+}
+
+// TestRungFileJSON: a rung's id, download, metadata URLs and kinds.
+func TestRungFileJSON(t *testing.T) {
+	t.Parallel()
+	u, _ := layout.New("https://video.example")
+	const id = "0b4c7a5e-5f1e-4a53-9a49-0d2f0f3c2a11"
+	v := origin.Video{ID: 3, UUID: id, State: origin.StatePublished}
+	r := origin.Rendition{Height: 480, Width: 854, FileName: layout.RenditionFileName(id, 480), TorrentName: layout.TorrentFileName(id, 480),
+		InfoHash: strings.Repeat("ab", 20), Codecs: "avc1.64001e,mp4a.40.2"}
+	f := rungFileJSON(v, r, u, true)
+	fileID := layout.FileID(3, 480)
+	checks := map[string]string{
+		*f.FileDownloadURL:    "https://video.example/download/streaming-playlists/hls/videos/" + id + "-480-fragmented.mp4",
+		*f.TorrentDownloadURL: "https://video.example/download/torrents/" + id + "-480-hls.torrent",
+		*f.MetadataURL:        "https://video.example/api/v1/videos/" + id + "/metadata/" + strconv.FormatInt(fileID, 10),
+	}
+	for got, want := range checks {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	if *f.ID != fileID || !f.HasAudio || !f.HasVideo {
+		t.Errorf("id %d audio %v video %v", *f.ID, f.HasAudio, f.HasVideo)
+	}
+}
+
+func TestCodecKinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		codecs          string
+		audio, hasVideo bool
+	}{
+		{"avc1.64001f,mp4a.40.2", true, true},
+		{"avc1.64001f", false, true},
+		{"mp4a.40.2", true, false},
+		{"", false, true}, // recorded before codecs were: a picture, sound unknown
+		{"hvc1.1.6.L93.B0, opus", true, true},
+	}
+	for _, tt := range tests {
+		if a, v := codecKinds(tt.codecs); a != tt.audio || v != tt.hasVideo {
+			t.Errorf("codecKinds(%q) = %v, %v; want %v, %v", tt.codecs, a, v, tt.audio, tt.hasVideo)
 		}
 	}
 }

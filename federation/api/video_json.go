@@ -2,7 +2,6 @@ package api
 
 import (
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/peeredge/peeredge/internal/layout"
@@ -37,6 +36,8 @@ type videoJSON struct {
 	IsLive              bool                    `json:"isLive"`
 	ThumbnailPath       *string                 `json:"thumbnailPath"`
 	PreviewPath         *string                 `json:"previewPath"`
+	EmbedPath           string                  `json:"embedPath"`
+	TrackerURLs         []string                `json:"trackerUrls"`
 	Files               []webVideoFileJSON      `json:"files"`
 	StreamingPlaylists  []streamingPlaylistJSON `json:"streamingPlaylists"`
 
@@ -74,16 +75,11 @@ type redundancyJSON struct {
 	BaseURL string `json:"baseUrl"`
 }
 
+// fileJSON is an entry of the HLS playlist's files: the rung as in
+// files[], with its media playlist (which PeerTube lacks).
 type fileJSON struct {
-	Resolution  labelled `json:"resolution"`
-	Size        int64    `json:"size"`
-	FPS         float64  `json:"fps"`
-	Width       int      `json:"width"`
-	Height      int      `json:"height"`
-	FileURL     string   `json:"fileUrl"`
-	TorrentURL  string   `json:"torrentUrl"`
-	MagnetURI   string   `json:"magnetUri"`
-	PlaylistURL string   `json:"playlistUrl"`
+	webVideoFileJSON
+	PlaylistURL string `json:"playlistUrl"`
 }
 
 func stateOf(v origin.Video) labelled {
@@ -130,6 +126,8 @@ func videoFilesJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 		StateReason:        stateReason(v),
 		CreatedAt:          v.CreatedAt,
 		UpdatedAt:          v.UpdatedAt,
+		EmbedPath:          u.Local(layout.EmbedPath(v.UUID)),
+		TrackerURLs:        trackerURLs(u, p2p),
 		Files:              webVideoFiles(v, u, p2p),
 		StreamingPlaylists: []streamingPlaylistJSON{},
 	}
@@ -156,20 +154,19 @@ func videoFilesJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 		Redundancies:      []redundancyJSON{},
 	}
 	for _, r := range v.Renditions {
-		sp.Files = append(sp.Files, fileJSON{
-			Resolution:  labelled{r.Height, strconv.Itoa(r.Height) + "p"},
-			Size:        r.Size,
-			FPS:         r.FPS,
-			Width:       r.Width,
-			Height:      r.Height,
-			FileURL:     u.File(v.UUID, r.FileName),
-			TorrentURL:  u.Torrent(r.TorrentName),
-			MagnetURI:   MagnetURI(u, r, p2p),
-			PlaylistURL: u.File(v.UUID, r.PlaylistName),
-		})
+		sp.Files = append(sp.Files, fileJSON{rungFileJSON(v, r, u, p2p), u.File(v.UUID, r.PlaylistName)})
 	}
 	out.StreamingPlaylists = append(out.StreamingPlaylists, sp)
 	return out
+}
+
+// trackerURLs are the trackers players may announce to: none while P2P
+// is off, as in the magnets.
+func trackerURLs(u layout.URLs, p2p bool) []string {
+	if !p2p {
+		return []string{}
+	}
+	return u.Trackers()
 }
 
 // stateReason is what users read of a failure: Video.Reason, never

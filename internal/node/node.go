@@ -227,6 +227,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Blocklist:     n.fed.blocklist,
 		Follows:       n.fed.follows,
 		Federation:    n,
+		FileMetadata:  n.rungMetadata(),
 		Logger:        n.logger,
 	})
 	pages, err := n.webMounts(sw)
