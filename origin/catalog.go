@@ -69,6 +69,8 @@ type Video struct {
 	// published without them (before the node made them).
 	Thumbnail string `json:",omitempty"`
 	Preview   string `json:",omitempty"`
+	// Views is its view count (kept apart, see Views; not stored here).
+	Views int64 `json:"-"`
 }
 
 // Rendition is one rung of a video's HLS ladder.
@@ -398,8 +400,10 @@ func (c *Catalog) Video(ctx context.Context, ref string) (Video, error) {
 		if err != nil {
 			return err
 		}
-		v, err = getVideo(txn, id)
-		return err
+		if v, err = getVideo(txn, id); err != nil {
+			return err
+		}
+		return fillViews(txn, &v)
 	})
 	if err != nil {
 		return Video{}, fmt.Errorf("video %q: %w", ref, err)
@@ -428,6 +432,16 @@ func resolveRef(txn *badger.Txn, ref string) (int64, error) {
 // total number of videos.
 func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, error) {
 	out, total, err := listNewest[Video](ctx, c, prefixVideo, keyVideoCount, start, count)
+	if err == nil {
+		err = c.db.View(func(txn *badger.Txn) error {
+			for i := range out {
+				if err := fillViews(txn, &out[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list videos: %w", err)
 	}
@@ -545,7 +559,8 @@ func (c *Catalog) DeleteVideo(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		for _, k := range [][]byte{idKey(prefixVideo, id), []byte(prefixVideoUUID + v.UUID), []byte(prefixVideoShrt + v.ShortUUID)} {
+		// Its per-day view counts leave with the trending window.
+		for _, k := range [][]byte{idKey(prefixVideo, id), []byte(prefixVideoUUID + v.UUID), []byte(prefixVideoShrt + v.ShortUUID), idKey(prefixViews, id)} {
 			if err := txn.Delete(k); err != nil {
 				return err
 			}

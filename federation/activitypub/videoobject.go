@@ -177,6 +177,7 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 		Name:            federatedName(v.Name),
 		Duration:        "PT" + strconv.FormatInt(int64(math.Round(max(v.Duration, 0))), 10) + "S",
 		State:           videoStatePublished,
+		Views:           v.Views,
 		CommentsPolicy:  commentsDisabled,
 		DownloadEnabled: true,
 		// The catalogue keeps no separate publication date: the video

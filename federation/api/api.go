@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -97,7 +98,13 @@ type Config struct {
 	// Federation reports the delivery queue's counters at
 	// /api/v1/admin/federation (with Follows' counts); without it 404.
 	Federation FederationStats
-	Logger     *slog.Logger
+	// Views counts local videos' views and sorts lists by them; without
+	// it views are taken (204) and not counted, and the view sorts answer
+	// 400. ViewLifetime is how long one client's view of a video keeps
+	// it from counting again (zero: DefaultViewLifetime).
+	Views        VideoViews
+	ViewLifetime time.Duration
+	Logger       *slog.Logger
 }
 
 // API serves /api/.
@@ -106,6 +113,7 @@ type API struct {
 	logger       *slog.Logger
 	contactLimit *limiter
 	loginLimit   *limiter
+	views        *seenViews // nil without Config.Views
 }
 
 // New returns the API for cfg.
@@ -125,7 +133,14 @@ func New(cfg Config) *API {
 	if cfg.TokenTTL.Refresh <= 0 {
 		cfg.TokenTTL.Refresh = DefaultRefreshTTL
 	}
-	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit), loginLimit: newLimiter(cfg.LoginLimit)}
+	if cfg.ViewLifetime <= 0 {
+		cfg.ViewLifetime = DefaultViewLifetime
+	}
+	a := &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit), loginLimit: newLimiter(cfg.LoginLimit)}
+	if cfg.Views != nil {
+		a.views = newSeenViews(cfg.ViewLifetime)
+	}
+	return a
 }
 
 // Paths of the endpoints, under layout.APIPrefix.
@@ -146,6 +161,7 @@ const (
 	allowAdmin   = "GET, PUT, OPTIONS"
 	allowDelete  = "DELETE, OPTIONS"
 	allowContact = "POST, OPTIONS"
+	allowViews   = "POST, PUT, OPTIONS"
 )
 
 // Handler routes a request below layout.APIPrefix.
@@ -169,6 +185,11 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 	case string(path) == layout.VideosPath:
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.listVideos(ctx)
+		}
+	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.HasSuffix(path, []byte(viewsSuffix)) &&
+		bytes.IndexByte(path[len(videoPrefix):len(path)-len(viewsSuffix)], '/') < 0 && len(path) > len(videoPrefix)+len(viewsSuffix):
+		if a.method(ctx, allowViews, ctx.IsPost() || ctx.IsPut()) {
+			a.addView(ctx, string(path[len(videoPrefix):len(path)-len(viewsSuffix)]))
 		}
 	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.IndexByte(path[len(videoPrefix):], '/') < 0:
 		ref := string(path[len(videoPrefix):])
