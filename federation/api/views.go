@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/swarm/tracker"
 )
@@ -38,7 +39,7 @@ const maxSeenViews = 1 << 16
 const maxViewBody = 4 << 10
 
 // viewsSuffix is the path of a video's views below its own.
-const viewsSuffix = "/views"
+const viewsSuffix = layout.ViewsSuffix
 
 // seenKey is one client (an IPv4 address or an IPv6 /64) on one video.
 type seenKey struct {
