@@ -2,28 +2,11 @@ package origin
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/peeredge/peeredge/internal/testclock"
 )
-
-// movableClock is a clock tests set.
-type movableClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *movableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *movableClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 func listedIDs(t *testing.T, l []Listed) []int64 {
 	t.Helper()
@@ -57,7 +40,7 @@ func TestViewsCountTrendAndSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	clock := &movableClock{now: now.AddDate(0, 0, -10)}
+	clock := testclock.New(now.AddDate(0, 0, -10))
 	views := NewViews(c, ViewsConfig{Now: clock.Now, TrendingDays: 7})
 	for range 3 {
 		views.AddView(vids[0].ID)
@@ -181,41 +164,34 @@ func equalIDs(a, b []int64) bool {
 // BenchmarkAddView compares a transaction per view (a synced disk write
 // each) with the accumulator, flushed every 1000 views.
 func BenchmarkAddView(b *testing.B) {
-	ctx := context.Background()
-	b.Run("txn-per-view", func(b *testing.B) {
-		c := openTestCatalog(b, b.TempDir())
-		defer c.Close()
-		v, err := c.CreateVideo(ctx, Video{Name: "v"})
-		if err != nil {
-			b.Fatal(err)
+	for _, every := range []int{1, 1000} {
+		name := "batched"
+		if every == 1 {
+			name = "txn-per-view"
 		}
-		views := NewViews(c, ViewsConfig{})
-		for b.Loop() {
-			views.AddView(v.ID)
+		b.Run(name, func(b *testing.B) { benchmarkViews(b, every) })
+	}
+}
+
+func benchmarkViews(b *testing.B, flushEvery int) {
+	ctx := context.Background()
+	c := openTestCatalog(b, b.TempDir())
+	defer c.Close()
+	v, err := c.CreateVideo(ctx, Video{Name: "v"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	views := NewViews(c, ViewsConfig{})
+	i := 0
+	for b.Loop() {
+		views.AddView(v.ID)
+		if i++; i%flushEvery == 0 {
 			if err := views.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}
-	})
-	b.Run("batched", func(b *testing.B) {
-		c := openTestCatalog(b, b.TempDir())
-		defer c.Close()
-		v, err := c.CreateVideo(ctx, Video{Name: "v"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		views := NewViews(c, ViewsConfig{})
-		i := 0
-		for b.Loop() {
-			views.AddView(v.ID)
-			if i++; i%1000 == 0 {
-				if err := views.Flush(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-		if err := views.Flush(ctx); err != nil {
-			b.Fatal(err)
-		}
-	})
+	}
+	if err := views.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -6,30 +6,12 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/peeredge/peeredge/internal/testclock"
 	"github.com/peeredge/peeredge/origin"
 )
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 // view posts PeerTube's view of ref as client (through the trusted proxy).
 func (n *testNode) view(t *testing.T, ref, client, body string) int {
@@ -97,7 +79,7 @@ func (n *testNode) listOrder(t *testing.T, sort string) []string {
 // before a clean stop.
 func TestViewsThroughNode(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now().AddDate(0, 0, -10)}
+	clock := testclock.New(time.Now().AddDate(0, 0, -10))
 	cfg := Config{NoSeed: true, TrendingDays: 7, views: origin.ViewsConfig{FlushEvery: 20 * time.Millisecond, Now: clock.Now}}
 	cfg.Tracker.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	n := startNode(t, cfg)
@@ -149,7 +131,7 @@ func TestViewsThroughNode(t *testing.T) {
 	}
 	n.waitViews(t, fav.UUID, 3)
 	// Today: the hit gets one, from a client that viewed the favourite.
-	clock.set(time.Now())
+	clock.Set(time.Now())
 	if got := n.view(t, hit.ShortUUID, "10.0.0.1", `{"currentTime":1}`); got != http.StatusNoContent {
 		t.Fatalf("view of the hit: %d", got)
 	}
