@@ -70,6 +70,8 @@ type Video struct {
 	// published without them (before the node made them).
 	Thumbnail string `json:",omitempty"`
 	Preview   string `json:",omitempty"`
+	// Views is its view count (kept apart, see Views; not stored here).
+	Views int64 `json:"-"`
 }
 
 // Rendition is one rung of a video's HLS ladder.
@@ -407,8 +409,10 @@ func (c *Catalog) Video(ctx context.Context, ref string) (Video, error) {
 		if err != nil {
 			return err
 		}
-		v, err = getVideo(txn, id)
-		return err
+		if v, err = getVideo(txn, id); err != nil {
+			return err
+		}
+		return fillViews(txn, &v)
 	})
 	if err != nil {
 		return Video{}, fmt.Errorf("video %q: %w", ref, err)
@@ -437,6 +441,9 @@ func resolveRef(txn *badger.Txn, ref string) (int64, error) {
 // total number of videos.
 func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, error) {
 	out, total, err := listNewest[Video](ctx, c, prefixVideo, keyVideoCount, start, count, nil)
+	if err == nil {
+		err = c.withViews(out)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list videos: %w", err)
 	}
@@ -447,10 +454,25 @@ func (c *Catalog) Videos(ctx context.Context, start, count int) ([]Video, int, e
 // total.
 func (c *Catalog) ListedVideos(ctx context.Context, start, count int) ([]Video, int, error) {
 	out, total, err := listNewest[Video](ctx, c, prefixVideo, keyVideoCount, start, count, func(v Video) bool { return v.Listed() })
+	if err == nil {
+		err = c.withViews(out)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list videos: %w", err)
 	}
 	return out, total, nil
+}
+
+// withViews reads the view counts of videos.
+func (c *Catalog) withViews(videos []Video) error {
+	return c.db.View(func(txn *badger.Txn) error {
+		for i := range videos {
+			if err := fillViews(txn, &videos[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // listNewest lists the JSON records under prefix (keyed by 8-byte ids)
@@ -586,7 +608,8 @@ func (c *Catalog) DeleteVideo(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		for _, k := range [][]byte{idKey(prefixVideo, id), []byte(prefixVideoUUID + v.UUID), []byte(prefixVideoShrt + v.ShortUUID)} {
+		// Its per-day view counts leave with the trending window.
+		for _, k := range [][]byte{idKey(prefixVideo, id), []byte(prefixVideoUUID + v.UUID), []byte(prefixVideoShrt + v.ShortUUID), idKey(prefixViews, id)} {
 			if err := txn.Delete(k); err != nil {
 				return err
 			}

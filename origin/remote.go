@@ -29,6 +29,7 @@ type RemoteVideo struct {
 	Description string `json:",omitempty"`
 	Support     string `json:",omitempty"`
 	Duration    int64  // seconds
+	Views       int64  `json:",omitempty"` // the origin's count
 	Published   time.Time
 	Updated     time.Time
 	// Thumbnail and Preview are the origin's image URLs; "" for none.
@@ -413,6 +414,9 @@ func (c *Catalog) Listing(ctx context.Context, start, count int) ([]Listed, int,
 			var local *Video
 			if it == li {
 				v, err := itemJSON[Video](it.Item())
+				if err == nil {
+					err = fillViews(txn, &v)
+				}
 				if err != nil {
 					return err
 				}

@@ -160,6 +160,7 @@ type playerData struct {
 	SegmentsSHA256 string
 	Trackers       string // JSON array
 	Config         string
+	Views          string // where to report a view; "" for none (remote videos: their origin counts)
 	P2P            string // "1" or "0"
 	Built          bool   // dist/player.js is in the binary
 	Script         string // its URL
@@ -283,6 +284,7 @@ func (w *Web) player(v origin.Video, p2p bool) playerData {
 		SegmentsSHA256: u.SegmentsSHA256(v.UUID),
 		Trackers:       string(trackers),
 		Config:         u.Local(layout.ConfigPath),
+		Views:          u.VideoViews(v.UUID),
 		P2P:            "1",
 		Built:          w.assets.has(playerScript),
 		Script:         w.assetURL(playerScript),

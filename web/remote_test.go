@@ -57,7 +57,7 @@ func TestRemoteAndActivityPubPages(t *testing.T) {
 	checkPageHeaders(t, "/w/", resp, false)
 	mustContain(t, "remote watch", watch, `data-master="https://pt.example/static/streaming-playlists/hls/8f3c/m-master.m3u8"`, `data-p2p="0"`,
 		`data-trackers="[]"`, `href="https://pt.example/videos/watch/8f3c1a4e-2b7d-4c1e-9a0b-5d6e7f8a9b0c"`, `href="https://pt.example/lazy-static/torrents/f-240-hls.torrent"`)
-	mustNotContain(t, "remote watch", watch, `id="p2p-switch"`)
+	mustNotContain(t, "remote watch", watch, `id="p2p-switch"`, `data-views=`)
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "media-src 'self' http://node.example:9000 blob: https://pt.example https://cdn.example;") ||
 		!strings.Contains(csp, "connect-src 'self' http://node.example:9000 ws://node.example:9000 https://pt.example https://cdn.example;") {
 		t.Errorf("remote watch CSP %q", csp)

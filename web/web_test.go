@@ -231,7 +231,7 @@ func TestPages(t *testing.T) {
 	mustContain(t, "watch", body,
 		`<div id="player" class="player" data-uuid="`+newest.UUID+`" data-master="http://node.example:9000/static/streaming-playlists/hls/`+newest.UUID+`/master.m3u8"`,
 		`data-segments-sha256="http://node.example:9000/static/streaming-playlists/hls/`+newest.UUID+`/segments-sha256.json"`,
-		`data-trackers="[&#34;ws://node.example:9000/tracker/socket&#34;]"`, `data-config="/api/v1/config" data-p2p="1"`,
+		`data-trackers="[&#34;ws://node.example:9000/tracker/socket&#34;]"`, `data-config="/api/v1/config" data-p2p="1" data-views="/api/v1/videos/`+newest.UUID+`/views">`,
 		`<video id="video" controls playsinline preload="metadata"></video>`,
 		`<input type="checkbox" id="p2p-switch" checked><label for="p2p-switch">Help share this video with other viewers (P2P)</label>`,
 		`<aside id="privacy-reminder"`, `href="/about#p2p-privacy"`, `<button type="button" id="privacy-dismiss">`,

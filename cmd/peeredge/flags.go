@@ -16,6 +16,7 @@ import (
 	"github.com/peeredge/peeredge/federation/activitypub"
 	"github.com/peeredge/peeredge/federation/api"
 	"github.com/peeredge/peeredge/internal/node"
+	"github.com/peeredge/peeredge/origin"
 )
 
 // options are the flags shared by every command that opens a node.
@@ -103,6 +104,10 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 		"keep instances that follow this node pending until the admin accepts them (default: accept)")
 	fs.DurationVar(&o.cfg.DeliveryRetry, "delivery-retry", envDuration("DELIVERY_RETRY", activitypub.DefaultRetryBase),
 		"first retry delay of a failed ActivityPub delivery, doubling per attempt up to 6h; deliveries are given up after 48h")
+	fs.DurationVar(&o.cfg.ViewLifetime, "view-lifetime", envDuration("VIEW_LIFETIME", api.DefaultViewLifetime),
+		"how long one client's view of a video keeps it from counting again (PeerTube's views.videos.view_expiration)")
+	fs.IntVar(&o.cfg.TrendingDays, "trending-days", envInt("TRENDING_DAYS", origin.DefaultTrendingDays),
+		"days of views the -trending sort counts (PeerTube's trending.videos.interval_days)")
 	fs.TextVar(&o.logLevel, "log-level", levelOf(env("LOG_LEVEL", "info")), "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
 	return fs

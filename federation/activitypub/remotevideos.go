@@ -193,6 +193,7 @@ func (r *RemoteVideoIndex) remoteVideo(ctx context.Context, v *Video) (origin.Re
 		Description:    truncateRunes(v.Content, maxDescription),
 		Support:        truncateRunes(v.Support, maxSupport),
 		Duration:       seconds,
+		Views:          v.Views,
 		Published:      published.UTC(),
 		Updated:        updated.UTC(),
 		Master:         hls.Href,

@@ -187,6 +187,7 @@ func (l *LocalVideoObjects) build(ctx context.Context, v origin.Video) (*Video, 
 		CommentsPolicy:  v.Comments(),
 		DownloadEnabled: !v.DownloadDisabled,
 		WaitTranscoding: v.WaitTranscoding,
+		Views:           v.Views,
 		// The catalogue keeps no separate publication date: the video
 		// was last changed when it was published (edits move both).
 		Published:    published,

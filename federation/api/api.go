@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -100,6 +101,12 @@ type Config struct {
 	// FileMetadata describes published rungs at their metadataUrl; without
 	// it that endpoint answers 404.
 	FileMetadata FileMetadata
+	// Views counts local videos' views and sorts lists by them; without
+	// it views are taken (204) and not counted, and the view sorts answer
+	// 400. ViewLifetime is how long one client's view of a video keeps
+	// it from counting again (zero: DefaultViewLifetime).
+	Views        VideoViews
+	ViewLifetime time.Duration
 	Logger       *slog.Logger
 }
 
@@ -110,6 +117,7 @@ type API struct {
 	contactLimit *limiter
 	loginLimit   *limiter
 	metadata     *metadataCache
+	views        *seenViews // nil without Config.Views
 }
 
 // New returns the API for cfg.
@@ -129,8 +137,15 @@ func New(cfg Config) *API {
 	if cfg.TokenTTL.Refresh <= 0 {
 		cfg.TokenTTL.Refresh = DefaultRefreshTTL
 	}
-	return &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit), loginLimit: newLimiter(cfg.LoginLimit),
+	if cfg.ViewLifetime <= 0 {
+		cfg.ViewLifetime = DefaultViewLifetime
+	}
+	a := &API{cfg: cfg, logger: cfg.Logger, contactLimit: newLimiter(cfg.ContactLimit), loginLimit: newLimiter(cfg.LoginLimit),
 		metadata: newMetadataCache()}
+	if cfg.Views != nil {
+		a.views = newSeenViews(cfg.ViewLifetime)
+	}
+	return a
 }
 
 // Paths of the endpoints, under layout.APIPrefix.
@@ -152,6 +167,7 @@ const (
 	allowAdmin   = "GET, PUT, OPTIONS"
 	allowDelete  = "DELETE, OPTIONS"
 	allowContact = "POST, OPTIONS"
+	allowViews   = "POST, PUT, OPTIONS"
 )
 
 // Handler routes a request below layout.APIPrefix.
@@ -183,6 +199,11 @@ func (a *API) Handler(ctx *fasthttp.RequestCtx) {
 		bytes.Count(path[len(videoPrefix):], []byte("/")) == 1:
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.videoDescription(ctx, strings.TrimSuffix(string(path[len(videoPrefix):]), descriptionSuffix))
+		}
+	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.HasSuffix(path, []byte(viewsSuffix)) &&
+		bytes.IndexByte(path[len(videoPrefix):len(path)-len(viewsSuffix)], '/') < 0 && len(path) > len(videoPrefix)+len(viewsSuffix):
+		if a.method(ctx, allowViews, ctx.IsPost() || ctx.IsPut()) {
+			a.addView(ctx, string(path[len(videoPrefix):len(path)-len(viewsSuffix)]))
 		}
 	case bytes.HasPrefix(path, []byte(videoPrefix)) && bytes.IndexByte(path[len(videoPrefix):], '/') < 0:
 		ref := string(path[len(videoPrefix):])

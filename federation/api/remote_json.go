@@ -48,6 +48,7 @@ func newRemoteVideoJSON(rv origin.RemoteVideo) videoJSON {
 		Description:        rv.Description,
 		Support:            rv.Support,
 		Duration:           rv.Duration,
+		Views:              rv.Views,
 		State:              labelled{int(origin.StatePublished), "Published"},
 		CreatedAt:          rv.Published,
 		UpdatedAt:          rv.Updated,

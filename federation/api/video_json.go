@@ -27,6 +27,7 @@ type videoJSON struct {
 	Description         string                  `json:"description"`
 	Support             string                  `json:"support"`
 	Duration            int64                   `json:"duration"`
+	Views               int64                   `json:"views"`
 	State               labelled                `json:"state"`
 	TranscodingProgress *float64                `json:"transcodingProgress,omitempty"`
 	StateReason         string                  `json:"stateReason,omitempty"`
@@ -122,6 +123,7 @@ func videoFilesJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 		Description:        v.Description,
 		Support:            v.Support,
 		Duration:           int64(math.Round(v.Duration)),
+		Views:              v.Views,
 		State:              stateOf(v),
 		StateReason:        stateReason(v),
 		CreatedAt:          v.CreatedAt,

@@ -35,7 +35,22 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		return
 	}
-	listed, total, err := a.listing(ctx, start, count)
+	order, byViews, ok := viewSort(ctx)
+	if !ok {
+		return
+	}
+	var listed []origin.Listed
+	var total int
+	var err error
+	switch {
+	case byViews && a.cfg.Views == nil:
+		writeProblem(ctx, http.StatusBadRequest, "this node counts no views")
+		return
+	case byViews:
+		listed, total, err = a.cfg.Views.ListingByViews(ctx, order, start, count)
+	default:
+		listed, total, err = a.listing(ctx, start, count)
+	}
 	if err != nil {
 		a.logger.Error("list videos", "err", err)
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")

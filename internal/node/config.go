@@ -95,7 +95,14 @@ type Config struct {
 	// DeliveryRetry is how long a failed delivery waits before its first
 	// retry, doubling from there (zero: activitypub.DefaultRetryBase).
 	DeliveryRetry time.Duration
-	Logger        *slog.Logger
+	// ViewLifetime is how long one client's view of a video keeps it from
+	// counting again (zero: api.DefaultViewLifetime); TrendingDays, the
+	// days the -trending sort counts (zero: origin.DefaultTrendingDays).
+	ViewLifetime time.Duration
+	TrendingDays int
+	// views overrides the view counter's clock and flush period (tests).
+	views  origin.ViewsConfig
+	Logger *slog.Logger
 }
 
 // Defaults returns the embedded defaults: a node that runs with no config

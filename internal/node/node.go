@@ -204,6 +204,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if n.mailer != nil {
 		contactMail = n.mailer
 	}
+	views := n.viewCounter()
 	a := api.New(api.Config{
 		Videos:        n.catalog,
 		Uploads:       n.intake,
@@ -228,6 +229,8 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Follows:       n.fed.follows,
 		Federation:    n,
 		FileMetadata:  n.rungMetadata(),
+		Views:         views,
+		ViewLifetime:  n.cfg.ViewLifetime,
 		Logger:        n.logger,
 	})
 	pages, err := n.webMounts(sw)
@@ -292,7 +295,9 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		"tracker", n.urls.Trackers(),
 		"pages", n.urls.Base()+layout.HomePath,
 		"p2p", n.P2PEnabled())
+	stopViews := n.runViews(views)
 	serveErr := srv.Serve(ctx, ln)
+	stopViews() // after the server: views taken while it stopped are kept
 	cancel()
 	wg.Wait()
 	swarmErr := sw.stop()

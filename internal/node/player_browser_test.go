@@ -359,7 +359,7 @@ func (b *browser) waitEnded(page string, timeout time.Duration) {
 // comes from peers, no peer connects, no privacy reminder. Turning the
 // switch on rebuilds the player with P2P where it was, still playing, and
 // shows the reminder; dismissing it hides it for good and leaves the
-// keyboard focus on the switch.
+// keyboard focus on the switch. The view is counted.
 func TestPlayerViewerSwitch(t *testing.T) {
 	n, v, ok := startPlayerTest(t)
 	if !ok {
@@ -382,6 +382,9 @@ func TestPlayerViewerSwitch(t *testing.T) {
 	if st.Mode != "http" || st.P2PBytes != 0 || st.Peers != 0 || st.HTTPBytes == 0 || ui.Checked || ui.Disabled || ui.Reminder {
 		t.Errorf("viewer with P2P off: %+v, switch and reminder %+v; want mode http, bytes over HTTP only, no peers, the switch off but usable, no reminder", st, ui)
 	}
+	// The player reported its view once playback started (PeerTube's
+	// POST /views), and the node counted it.
+	n.waitViews(t, v.UUID, 1)
 
 	at := st.Time
 	b.eval("viewer", `(() => { document.getElementById('p2p-switch').click(); return true })()`, nil)

@@ -16,25 +16,9 @@ import (
 
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/valyala/fasthttp"
+
+	"github.com/peeredge/peeredge/internal/testclock"
 )
-
-// trkClock is the injectable clock of a test tracker.
-type trkClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *trkClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *trkClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // trkLogs collects a tracker's log lines.
 type trkLogs struct {
@@ -56,7 +40,7 @@ func (l *trkLogs) String() string {
 
 type httpTracker struct {
 	*Tracker
-	clock *trkClock
+	clock *testclock.Clock
 	logs  *trkLogs
 	base  string // http://127.0.0.1:port
 	base6 string // http://[::1]:port, "" without IPv6
@@ -71,7 +55,7 @@ func startHTTPTracker(t *testing.T, cfg Config, hashes ...InfoHash) *httpTracker
 	reg := NewRegistry()
 	reg.Add(hashes...)
 	tr := New(cfg, reg)
-	clock := &trkClock{now: time.Unix(1_800_000_000, 0)}
+	clock := testclock.New(time.Unix(1_800_000_000, 0))
 	tr.now, tr.epoch = clock.Now, clock.Now().Add(-time.Second)
 	srv := &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) {

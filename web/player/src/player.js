@@ -1,6 +1,7 @@
 // The watch and embed pages' player. It reads the #player element the
 // page renders (data-uuid, data-master, data-segments-sha256,
-// data-trackers, data-config, data-p2p) and plays the video:
+// data-trackers, data-config, data-views, data-p2p) and plays the video
+// (reporting a view once playback started, see views.js):
 //   - with MediaSource: hls.js (adaptive bitrate), sharing segments with
 //     other viewers through p2p-media-loader when the node, the page and
 //     the viewer allow it and the browser has WebRTC (data-mode "p2p"),
@@ -21,6 +22,7 @@ import { viewerP2P } from './prefs.js'
 import { sha256Impl } from './sha256.js'
 import { Stats } from './stats.js'
 import { createValidator } from './validator.js'
+import { reportViewOnPlay } from './views.js'
 
 const hlsConfig = {
   capLevelToPlayerSize: true // a phone does not fetch the 1080p rung
@@ -98,6 +100,7 @@ async function start (root) {
   window.peeredgePlayer = handle // for debugging from the console
 
   if (!video || !d.master) return
+  reportViewOnPlay(video, d.views)
   if (!Hls.isSupported()) {
     // No MediaSource: the browser's own HLS (Safari, iOS), or nothing
     // this browser can play, which its player then says.
