@@ -92,6 +92,9 @@ type Config struct {
 	// STUNServers are handed to players in /api/v1/config (none: players
 	// use no STUN server).
 	STUNServers []string
+	// Server is what /api/v1/config says of the node beyond the above
+	// (its name, version, transcoding ladder, trending window).
+	Server ServerInfo
 	// Follows is the node's follow machinery; without it the server
 	// follow endpoints answer 404.
 	Follows ServerFollows

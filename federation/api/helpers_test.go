@@ -54,6 +54,7 @@ type envOptions struct {
 	contactMail ContactMail
 	tokenTTL    origin.TokenTTL
 	loginLimit  RateLimit
+	server      ServerInfo
 }
 
 func newTestEnv(t testing.TB, o envOptions) *testEnv {
@@ -91,7 +92,7 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	env.p2p.on.Store(true)
 	env.api = New(Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload,
 		STUNServers: o.stun, Contacts: catalog, ContactMail: o.contactMail, ClientAddrs: o.clientAddrs, Logger: logger,
-		Accounts: catalog, TokenTTL: o.tokenTTL, LoginLimit: o.loginLimit})
+		Accounts: catalog, TokenTTL: o.tokenTTL, LoginLimit: o.loginLimit, Server: o.server})
 	env.base = edgetest.Serve(t, edge.Config{
 		MediaDir:    store.Disk().MediaDir(),
 		Mounts:      []edge.Mount{{Path: layout.APIPrefix, Handler: env.api.Handler}},

@@ -141,23 +141,6 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 	}
 }
 
-// serverConfig is the part of PeerTube's server config players read to
-// decide whether to use P2P, and the STUN/TURN servers the node names for
-// it (an extension of PeerTube's shape; an empty list means none).
-func (a *API) serverConfig(ctx *fasthttp.RequestCtx) {
-	var cfg struct {
-		Tracker struct {
-			Enabled bool `json:"enabled"`
-		} `json:"tracker"`
-		WebRTC struct {
-			STUNServers []string `json:"stunServers"`
-		} `json:"webrtc"`
-	}
-	cfg.Tracker.Enabled = a.cfg.P2P.P2PEnabled()
-	cfg.WebRTC.STUNServers = append([]string{}, a.cfg.STUNServers...)
-	writeJSON(ctx, http.StatusOK, cfg)
-}
-
 // queryInt reads an integer query parameter in [lo, ∞), capped at hi.
 func queryInt(ctx *fasthttp.RequestCtx, name string, def, lo, hi int) (int, error) {
 	s := ctx.QueryArgs().Peek(name)

@@ -217,6 +217,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		URLs:          n.urls,
 		MaxUploadSize: n.cfg.MaxUploadSize,
 		STUNServers:   n.cfg.STUNServers,
+		Server:        n.serverInfo(),
 		Contacts:      n.catalog,
 		ContactMail:   contactMail,
 		ContactLimit:  n.cfg.ContactLimit,

@@ -19,3 +19,17 @@ func Version() string {
 	}
 	return "devel"
 }
+
+// Commit is the commit the build was made from, "" when it did not say.
+func Commit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			return s.Value
+		}
+	}
+	return ""
+}
