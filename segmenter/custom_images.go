@@ -45,7 +45,7 @@ func (c Config) FitImage(ctx context.Context, data []byte, w, h int) ([]byte, er
 	if err := os.WriteFile(src, data, 0o600); err != nil {
 		return nil, fmt.Errorf("fit image: %w", err)
 	}
-	filter := fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=increase:out_range=full,format=yuv444p,crop=%d:%d,setsar=1", w, h, w, h)
+	filter := coverFilter(w, h) + ",setsar=1"
 	args := []string{"-hide_banner", "-nostdin", "-n", "-loglevel", "warning", "-nostats", "-progress", "pipe:1",
 		"-protocol_whitelist", "file", "-f", demuxer, "-i", "file:" + src,
 		"-vf", filter, "-frames:v", "1", "-update", "1", "-q:v", jpegQuality, "-map_metadata", "-1", "-f", "image2", "file:" + dst}
