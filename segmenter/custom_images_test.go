@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image/jpeg"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/peeredge/peeredge/internal/testmedia"
@@ -20,19 +16,7 @@ func TestFitImage(t *testing.T) {
 	t.Parallel()
 	testmedia.RequireFFmpeg(t)
 	dir := t.TempDir()
-	render := func(name string, w, h int) []byte {
-		path := filepath.Join(dir, name)
-		out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-			"-i", fmt.Sprintf("color=c=red:s=%dx%d", w, h), "-frames:v", "1", "-update", "1", path).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ffmpeg: %v %s", err, out)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	render := func(name string, w, h int) []byte { return testmedia.SolidImage(t, dir, name, "red", w, h) }
 	wide, tall := render("wide.jpg", 1920, 1080), render("tall.png", 300, 900)
 	webp := render("small.webp", 100, 50)
 	tests := []struct {

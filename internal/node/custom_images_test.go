@@ -3,36 +3,17 @@ package node
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"image"
 	"image/jpeg"
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/peeredge/peeredge/internal/layout"
 	"github.com/peeredge/peeredge/internal/testmedia"
 )
-
-// solidImage renders a w×h image of one colour with ffmpeg (its extension
-// picks JPEG or PNG) and returns its bytes.
-func solidImage(t *testing.T, dir, name, colour string, w, h int) []byte {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-		"-i", fmt.Sprintf("color=c=%s:s=%dx%d", colour, w, h), "-frames:v", "1", "-update", "1", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg image: %v %s", err, out)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 // uploadWithImages is an upload form carrying a video and the given image
 // parts (field → bytes).
@@ -113,8 +94,8 @@ func TestCustomImages(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	clip := testmedia.Make(t, dir, testmedia.Clip{Width: 320, Height: 240, Seconds: 1})
-	red := solidImage(t, dir, "red.jpg", "red", 640, 360)
-	blue := solidImage(t, dir, "blue.png", "blue", 400, 400) // square: cropped to cover
+	red := testmedia.SolidImage(t, dir, "red.jpg", "red", 640, 360)
+	blue := testmedia.SolidImage(t, dir, "blue.png", "blue", 400, 400) // square: cropped to cover
 	n := startNode(t, Config{AdminPassword: testPassword})
 
 	var edited apiVideo // the video the edits change
@@ -169,7 +150,7 @@ func TestCustomImages(t *testing.T) {
 		if edited.ThumbnailPath == nil {
 			t.Skip("no video published")
 		}
-		green := solidImage(t, dir, "green.png", "0x00ff00", 300, 200)
+		green := testmedia.SolidImage(t, dir, "green.png", "0x00ff00", 300, 200)
 		body, ct := uploadWithImages(t, "", map[string][]byte{"thumbnailfile": green})
 		resp, b := n.request(t, http.MethodPut, "/api/v1/videos/"+edited.UUID, n.token, body, map[string]string{"Content-Type": ct})
 		if resp.StatusCode != http.StatusNoContent {
