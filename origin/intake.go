@@ -137,6 +137,11 @@ type Metadata struct {
 	Support     string // optional; PeerTube's limits (see validText)
 	ChannelID   int64  // the channel it is published in (0: none said)
 	Details            // tags, category, privacy…: checked by Details.Check
+	// Thumbnail and Preview are uploaded images already fitted to
+	// PeerTube's sizes (JPEG); nil: made from the video's frame. Left out
+	// of JSON when nil, so that resumable sessions' keys stay as they were.
+	Thumbnail []byte `json:",omitempty"`
+	Preview   []byte `json:",omitempty"`
 }
 
 // spaceCheckEvery is how much of a file is received between two looks at
@@ -390,6 +395,10 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 		_ = os.Rename(dst, file.path) // give it back to the caller, who discards it
 		return Video{}, intakeErr(ErrIntakeFailed, err, "store original")
 	}
+	if err := in.cfg.Store.keepCustomImages(id, m.Thumbnail, m.Preview); err != nil {
+		_ = os.Rename(dst, file.path)
+		return Video{}, intakeErr(ErrIntakeFailed, err, "store images")
+	}
 	v := Video{
 		UUID:        id,
 		Name:        name,
@@ -415,6 +424,7 @@ func (in *Intake) Commit(ctx context.Context, file *Received, m Metadata) (Video
 	})
 	if err != nil {
 		_ = os.Remove(dst)
+		in.cfg.Store.removeCustomImages(id)
 		if ctx.Err() != nil {
 			return Video{}, readErr(ctx, err)
 		}

@@ -269,6 +269,7 @@ func (s *Store) RemoveOriginal(uuid string) error {
 	if err := os.Remove(s.disk.OriginalPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove original %s: %w", id, err)
 	}
+	s.removeCustomImages(id)
 	return nil
 }
 

@@ -37,6 +37,10 @@ type Store interface {
 	PublishImages(staging, uuid string, names ...string) error
 	Unpublish(uuid string) error
 	RemoveOriginal(uuid string) error
+	// CustomImages are the video's uploaded thumbnail and preview, fitted
+	// (nil: none uploaded).
+	CustomImages(uuid string) (thumbnail, preview []byte, err error)
+	KeepCustomImages(uuid string, thumbnail, preview []byte) error
 }
 
 // Segmenter transcodes a source into a video's HLS files in outDir, or
@@ -143,6 +147,9 @@ func (p *Publisher) Transcode(ctx context.Context, j origin.Job) (err error) {
 		return fmt.Errorf("segment: %w", err)
 	}
 	segmented := time.Since(start)
+	if err := p.useCustomImages(staging, v.UUID, &res.Thumbnail, &res.Preview); err != nil {
+		return err
+	}
 
 	renditions, torrents, err := p.makeTorrents(ctx, staging, v.UUID, res.Renditions)
 	if err != nil {

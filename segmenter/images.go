@@ -66,8 +66,13 @@ func (ip imagePlan) filters(b *strings.Builder, in string) {
 	ip.fit(b, "iprev", layout.PreviewWidth, layout.PreviewHeight, "prev")
 }
 
+// coverFilter scales a picture to cover w×h and crops the overflow.
+func coverFilter(w, h int) string {
+	return fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=increase:out_range=full,format=yuv444p,crop=%d:%d", w, h, w, h)
+}
+
 func (ip imagePlan) fit(b *strings.Builder, in string, w, h int, out string) {
-	cover := fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=increase:out_range=full,format=yuv444p,crop=%d:%d", w, h, w, h)
+	cover := coverFilter(w, h)
 	if !ip.portrait {
 		fmt.Fprintf(b, ";[%s]%s,setsar=1[%s]", in, cover, out)
 		return

@@ -62,6 +62,12 @@ type Config struct {
 	Resumable ResumableUploads
 	Edits     VideoEdits
 	Removals  VideoRemovals
+	// Images fits the thumbnails and previews uploaded with videos; without
+	// it those form parts are ignored, as other fields the node does not use.
+	Images ImageFitter
+	// ImageEdits replaces a video's images given to PUT /api/v1/videos/{id};
+	// without it (or Images) those parts are ignored.
+	ImageEdits VideoImageEdits
 	// Contacts keeps the contact form's messages; without it the contact
 	// endpoints answer 404. ContactMail, when set, mails each stored one.
 	// ContactLimit is the messages one client may send (zero:

@@ -173,6 +173,7 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 	// PeerTube's text fields the node keeps, each given at most once.
 	texts := map[string]*string{"name": &name, "channelId": &channelID, "description": &description, "support": &support}
 	seen := make(map[string]bool, len(texts))
+	images := map[string][]byte{}
 	defer func() { file.Discard() }() // does nothing once committed
 	for parts := 0; ; parts++ {
 		if err := ctx.Err(); err != nil {
@@ -195,6 +196,11 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 			}
 			sourceName = part.FileName()
 			file, err = a.cfg.Uploads.Receive(ctx, part)
+		case customImageFields[field] != nil && a.cfg.Images != nil:
+			if images[field] != nil {
+				return origin.Video{}, refuse(http.StatusBadRequest, nil, "more than one %s", field)
+			}
+			images[field], err = a.customImage(ctx, part, field)
 		case isDetailField(field):
 			var value string
 			if value, err = readField(ctx, part, field); err == nil {
@@ -233,7 +239,8 @@ func (a *API) receiveForm(ctx context.Context, caller Caller, contentType string
 		return origin.Video{}, err
 	}
 	return a.cfg.Uploads.Commit(ctx, file, origin.Metadata{Name: name, SourceName: sourceName, ChannelID: channel,
-		Description: description, Support: support, Details: uploadDetails(details)})
+		Description: description, Support: support, Details: uploadDetails(details),
+		Thumbnail: images[thumbnailField], Preview: images[previewField]})
 }
 
 // uploadChannel checks the channelId of an upload: a channel of the

@@ -62,52 +62,8 @@ type accountSummaryJSON struct {
 	Avatars     []string `json:"avatars"`
 }
 
-// accountJSON is PeerTube's Account: the node has no followers yet, no
-// avatars and no description, so those are neutral.
-type accountJSON struct {
-	accountSummaryJSON
-	Description    string    `json:"description"`
-	FollowingCount int       `json:"followingCount"`
-	FollowersCount int       `json:"followersCount"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
-	UserID         int64     `json:"userId"`
-}
-
-// channelJSON is PeerTube's VideoChannel.
-type channelJSON struct {
-	ID             int64              `json:"id"`
-	Name           string             `json:"name"`
-	DisplayName    string             `json:"displayName"`
-	Description    string             `json:"description"`
-	Support        string             `json:"support"`
-	IsLocal        bool               `json:"isLocal"`
-	URL            string             `json:"url"`
-	Host           string             `json:"host"`
-	FollowingCount int                `json:"followingCount"`
-	FollowersCount int                `json:"followersCount"`
-	CreatedAt      time.Time          `json:"createdAt"`
-	UpdatedAt      time.Time          `json:"updatedAt"`
-	Avatars        []string           `json:"avatars"`
-	Banners        []string           `json:"banners"`
-	OwnerAccount   accountSummaryJSON `json:"ownerAccount"`
-}
-
 func (a *API) accountSummary(u origin.User) accountSummaryJSON {
 	return accountSummaryJSON{ID: u.ID, Name: u.Username, DisplayName: u.Username, URL: a.cfg.URLs.Account(u.Username), Host: a.cfg.URLs.Host(), Avatars: []string{}}
-}
-
-func (a *API) account(u origin.User) accountJSON {
-	return accountJSON{accountSummaryJSON: a.accountSummary(u), CreatedAt: u.CreatedAt, UpdatedAt: u.CreatedAt, UserID: u.ID}
-}
-
-func (a *API) channel(ch origin.Channel, owner origin.User) channelJSON {
-	return channelJSON{
-		ID: ch.ID, Name: ch.Name, DisplayName: ch.DisplayName, Description: ch.Description, Support: ch.Support,
-		IsLocal: true, URL: a.cfg.URLs.Channel(ch.Name), Host: a.cfg.URLs.Host(),
-		CreatedAt: ch.CreatedAt, UpdatedAt: ch.CreatedAt, Avatars: []string{}, Banners: []string{},
-		OwnerAccount: a.accountSummary(owner),
-	}
 }
 
 // me answers GET /api/v1/users/me in PeerTube's User shape. What the node
@@ -126,9 +82,13 @@ func (a *API) me(ctx *fasthttp.RequestCtx) {
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
 		return
 	}
+	counts, ok := a.countsOrProblem(ctx)
+	if !ok {
+		return
+	}
 	channels := make([]channelJSON, 0, len(chans))
 	for _, ch := range chans {
-		channels = append(channels, a.channel(ch, u))
+		channels = append(channels, a.channel(ch, u, counts))
 	}
 	type role struct {
 		ID    origin.Role `json:"id"`
@@ -172,7 +132,7 @@ func (a *API) me(ctx *fasthttp.RequestCtx) {
 		AutoPlayVideo: true, AutoPlayNextVideoPlaylist: true, P2PEnabled: true, VideosHistoryEnabled: true,
 		Role: role{u.Role, roleLabels[u.Role]}, VideoQuota: -1, VideoQuotaDaily: -1,
 		NoInstanceConfigWarningModal: true, NoWelcomeModal: true, NoAccountSetupWarningModal: true,
-		Theme: "instance-default", CreatedAt: u.CreatedAt, Account: a.account(u), VideoChannels: channels,
+		Theme: "instance-default", CreatedAt: u.CreatedAt, Account: a.account(u, counts), VideoChannels: channels,
 		SpecialPlaylists: []struct{}{},
 	})
 }
@@ -199,13 +159,17 @@ func (a *API) listChannels(ctx *fasthttp.RequestCtx) {
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
 		return
 	}
+	counts, ok := a.countsOrProblem(ctx)
+	if !ok {
+		return
+	}
 	data := make([]channelJSON, 0, len(chans))
 	for _, ch := range chans {
 		owner, err := a.owner(ctx, ch)
 		if err != nil {
 			return
 		}
-		data = append(data, a.channel(ch, owner))
+		data = append(data, a.channel(ch, owner, counts))
 	}
 	writeJSON(ctx, http.StatusOK, struct {
 		Total int           `json:"total"`
@@ -244,7 +208,11 @@ func (a *API) getChannel(ctx *fasthttp.RequestCtx, handle string) {
 	if err != nil {
 		return
 	}
-	writeJSON(ctx, http.StatusOK, a.channel(ch, owner))
+	counts, ok := a.countsOrProblem(ctx)
+	if !ok {
+		return
+	}
+	writeJSON(ctx, http.StatusOK, a.channel(ch, owner, counts))
 }
 
 // getAccount answers GET /api/v1/accounts/{name}.
@@ -264,5 +232,9 @@ func (a *API) getAccount(ctx *fasthttp.RequestCtx, handle string) {
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
 		return
 	}
-	writeJSON(ctx, http.StatusOK, a.account(u))
+	counts, ok := a.countsOrProblem(ctx)
+	if !ok {
+		return
+	}
+	writeJSON(ctx, http.StatusOK, a.account(u, counts))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -27,8 +28,8 @@ type VideoRemovals interface {
 }
 
 // maxEditBody bounds a PUT /api/v1/videos/{id} body: the texts, and
-// the thumbnail or preview image PeerTube's form may carry (ignored).
-const maxEditBody = 8 << 20
+// the thumbnail and preview images PeerTube's form may carry.
+const maxEditBody = 2*maxCustomImageBytes + 1<<20
 
 // videoByRef finds the local video of a request's {id} to change, or
 // answers 404/500, or 403 for a followed instance's video (as PeerTube:
@@ -65,7 +66,7 @@ func (a *API) updateVideo(ctx *fasthttp.RequestCtx, ref string) {
 		writeProblem(ctx, http.StatusServiceUnavailable, "this node does not edit videos")
 		return
 	}
-	edit, err := readEdit(ctx)
+	edit, images, err := readEdit(ctx)
 	if err != nil && writeInvalid(ctx, err) {
 		return
 	}
@@ -75,6 +76,9 @@ func (a *API) updateVideo(ctx *fasthttp.RequestCtx, ref string) {
 	}
 	v, ok := a.videoByRef(ctx, ref)
 	if !ok {
+		return
+	}
+	if !a.replaceImages(ctx, v, images) {
 		return
 	}
 	_, err = a.cfg.Edits.UpdateVideo(ctx, v.ID, edit.Apply)
@@ -95,13 +99,15 @@ func (a *API) updateVideo(ctx *fasthttp.RequestCtx, ref string) {
 
 var errEditBody = errors.New("want a JSON object or a multipart form with name, description or support")
 
-// readEdit reads the texts of an edit; a field left out stays as it is.
-func readEdit(ctx *fasthttp.RequestCtx) (origin.Edit, error) {
+// readEdit reads the texts of an edit, and the images of a multipart one
+// (by field); a field left out stays as it is.
+func readEdit(ctx *fasthttp.RequestCtx) (origin.Edit, map[string][]byte, error) {
 	var e origin.Edit
+	images := map[string][]byte{}
 	mediaType, params, _ := mime.ParseMediaType(string(ctx.Request.Header.ContentType()))
 	body, err := readSmallBody(ctx, maxEditBody)
 	if err != nil {
-		return e, errEditBody
+		return e, nil, errEditBody
 	}
 	switch mediaType {
 	case "application/json":
@@ -112,28 +118,36 @@ func readEdit(ctx *fasthttp.RequestCtx) (origin.Edit, error) {
 		}
 		var fields map[string]json.RawMessage
 		if json.Unmarshal(body, &req) != nil || json.Unmarshal(body, &fields) != nil {
-			return e, errEditBody
+			return e, nil, errEditBody
 		}
 		e = origin.Edit{Name: req.Name, Description: req.Description, Support: req.Support}
-		return e, setDetailsJSON(&e, fields)
+		return e, nil, setDetailsJSON(&e, fields)
 	case "multipart/form-data":
 		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 		for parts := 0; parts < maxParts; parts++ {
 			part, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
-				return e, nil
+				return e, images, nil
 			}
 			if err != nil {
-				return e, errEditBody
+				return e, nil, errEditBody
 			}
 			if isDetailField(part.FormName()) {
 				b, err := io.ReadAll(io.LimitReader(part, maxFieldSize+1))
 				if err != nil || len(b) > maxFieldSize {
-					return e, errEditBody
+					return e, nil, errEditBody
 				}
 				if err := setDetail(&e, part.FormName(), string(b)); err != nil {
-					return e, err
+					return e, nil, err
 				}
+				continue
+			}
+			if customImageFields[part.FormName()] != nil {
+				b, err := io.ReadAll(io.LimitReader(part, maxCustomImageBytes+1))
+				if err != nil || len(b) > maxCustomImageBytes || images[part.FormName()] != nil {
+					return e, nil, fmt.Errorf("%s: one image of at most %d bytes", part.FormName(), maxCustomImageBytes)
+				}
+				images[part.FormName()] = b
 				continue
 			}
 			var field **string
@@ -145,18 +159,18 @@ func readEdit(ctx *fasthttp.RequestCtx) (origin.Edit, error) {
 			case "support":
 				field = &e.Support
 			default:
-				continue // thumbnailfile, previewfile…: not the node's to keep
+				continue // PeerTube's other fields: not the node's to keep
 			}
 			b, err := io.ReadAll(io.LimitReader(part, maxFieldSize+1))
 			if err != nil || len(b) > maxFieldSize {
-				return e, errEditBody
+				return e, nil, errEditBody
 			}
 			s := string(b)
 			*field = &s
 		}
-		return e, errEditBody
+		return e, nil, errEditBody
 	}
-	return e, errEditBody
+	return e, nil, errEditBody
 }
 
 // deleteVideo takes PeerTube's DELETE /api/v1/videos/{id}: 204, and the

@@ -68,6 +68,15 @@ func (d Disk) OriginalsDir() string { return filepath.Join(d.root, "originals") 
 // OriginalPath is where a video's uploaded source is kept.
 func (d Disk) OriginalPath(uuid string) string { return filepath.Join(d.OriginalsDir(), uuid) }
 
+// CustomImagePath is where a video's uploaded thumbnail (preview: its
+// preview), already fitted, waits beside its original to be published.
+func (d Disk) CustomImagePath(uuid string, preview bool) string {
+	if preview {
+		return d.OriginalPath(uuid) + ".preview.jpg"
+	}
+	return d.OriginalPath(uuid) + ".thumbnail.jpg"
+}
+
 // TmpDir holds uploads in flight and staging directories. It is on the same
 // filesystem as the rest, so renames out of it are atomic, and whatever is
 // in it at start is a leftover.

@@ -211,6 +211,8 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		Resumable:     n.intake,
 		Edits:         publisher,
 		Removals:      publisher,
+		Images:        n.imageFitter(),
+		ImageEdits:    publisher,
 		Tokens:        n.catalog,
 		P2P:           n,
 		Swarm:         sw,

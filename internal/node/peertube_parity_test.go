@@ -45,8 +45,8 @@ var parityEndpoints = []parityEndpoint{
 	{"GET /api/v1/videos/{id}", "video.json", func(id string) string { return "/api/v1/videos/" + id }, 72},
 	{"GET /api/v1/videos", "videos.json", func(string) string { return "/api/v1/videos" }, 90},
 	{"GET /api/v1/config", "config.json", func(string) string { return "/api/v1/config" }, 97},
-	{"GET /api/v1/accounts/{name}", "account.json", func(string) string { return "/api/v1/accounts/" + origin.AdminUsername }, 92},
-	{"GET /api/v1/video-channels/{handle}", "channel.json", func(string) string { return "/api/v1/video-channels/" + origin.AdminChannelName }, 72},
+	{"GET /api/v1/accounts/{name}", "account.json", func(string) string { return "/api/v1/accounts/" + origin.AdminUsername }, 100},
+	{"GET /api/v1/video-channels/{handle}", "channel.json", func(string) string { return "/api/v1/video-channels/" + origin.AdminChannelName }, 100},
 }
 
 // TestPeerTubeParity uploads the same clip to the node and (live) to a
