@@ -195,8 +195,23 @@ func TestPublishedVideoJSON(t *testing.T) {
 		t.Errorf("image paths %v %v", j.ThumbnailPath, j.PreviewPath)
 	}
 	transcoding := origin.Video{State: origin.StateToTranscode, Transcoding: true, Progress: 0.4567}
-	if j := newVideoJSON(transcoding, u, true); j.State.Label != "Transcoding" || j.TranscodingProgress == nil || *j.TranscodingProgress != 45.7 {
+	if j := newVideoJSON(transcoding, u, true); j.State.Label != "Transcoding" || j.TranscodingProgress == nil || *j.TranscodingProgress != 45.7 || j.AspectRatio != nil {
 		t.Errorf("transcoding: %+v", j)
+	}
+	// The neutral fields, as PeerTube writes them: 16:9 as 1.7778, the
+	// video's own answer with its null blacklist reason, lists without.
+	own, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"aspectRatio":1.7778`, `"likes":0`, `"dislikes":0`, `"viewers":0`, `"originallyPublishedAt":null`,
+		`"blacklisted":false`, `"blacklistedReason":null`, `"inputFileUpdatedAt":null`} {
+		if !strings.Contains(string(own), want) {
+			t.Errorf("the video's answer lacks %s", want)
+		}
+	}
+	if listed, _ := json.Marshal(listedVideoJSON(v, u, true)); strings.Contains(string(listed), "blacklisted") {
+		t.Errorf("a list entry has the blacklist fields: %s", listed)
 	}
 }
 

@@ -33,6 +33,11 @@ var customImageFields = map[string]*[2]int{
 	previewField:   {layout.PreviewWidth, layout.PreviewHeight},
 }
 
+// customImageExtensions are the image files taken (PeerTube's
+// CONSTRAINTS_FIELDS.VIDEOS.IMAGE.EXTNAME): FitImage tells them by their
+// bytes, not their names.
+var customImageExtensions = []string{".png", ".jpg", ".jpeg", ".webp"}
+
 // maxCustomImageBytes is PeerTube's CONSTRAINTS_FIELDS.VIDEOS.IMAGE.FILE_SIZE
 // (its config's video.image.size.max).
 const maxCustomImageBytes = 4 << 20

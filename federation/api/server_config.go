@@ -53,8 +53,9 @@ type enabled struct {
 	Enabled bool `json:"enabled"`
 }
 
-// fileRule is what uploads of one kind of file accept: the node takes no
-// images or captions, so theirs are empty.
+// fileRule is what uploads of one kind of file accept: the node takes
+// thumbnails and previews with a video (when it can fit images), no
+// avatars, banners or captions, so theirs are empty.
 type fileRule struct {
 	Extensions []string `json:"extensions"`
 	Size       struct {
@@ -305,6 +306,10 @@ func (a *API) serverConfigJSON() serverConfigJSON {
 	c.Video.File.Extensions = slices.Clone(uploadExtensions)
 	c.Video.File.Size.Max = a.cfg.MaxUploadSize
 	c.Video.Image.Extensions = []string{}
+	if a.cfg.Images != nil {
+		c.Video.Image.Extensions = slices.Clone(customImageExtensions)
+		c.Video.Image.Size.Max = maxCustomImageBytes
+	}
 	c.Avatar.File.Extensions, c.Banner.File.Extensions = []string{}, []string{}
 	c.VideoCaption.File.Extensions = []string{}
 

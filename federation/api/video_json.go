@@ -56,6 +56,36 @@ type videoJSON struct {
 	CommentsPolicy       *labelled `json:"commentsPolicy,omitempty"`
 	DownloadEnabled      *bool     `json:"downloadEnabled,omitempty"`
 	WaitTranscoding      *bool     `json:"waitTranscoding,omitempty"`
+
+	// Fields that mean nothing on this node, at PeerTube's neutral value
+	// (README, "REST fields kept neutral"): no ratings, no live viewers,
+	// no original publication date, no moderation blacklist, no replaced
+	// input file. The last three are in a video's own answer only.
+	AspectRatio           *float64   `json:"aspectRatio"`
+	Likes                 int        `json:"likes"`
+	Dislikes              int        `json:"dislikes"`
+	Viewers               int        `json:"viewers"`
+	OriginallyPublishedAt *time.Time `json:"originallyPublishedAt"`
+	Blacklisted           *bool      `json:"blacklisted,omitempty"`
+	BlacklistedReason     *jsonNull  `json:"blacklistedReason,omitempty"`
+	InputFileUpdatedAt    *jsonNull  `json:"inputFileUpdatedAt,omitempty"`
+}
+
+// jsonNull is a field that, when present, is null: PeerTube's value for
+// what the node never has, in an answer that has the field at all.
+type jsonNull struct{}
+
+func (jsonNull) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// aspectRatio is width/height of the video's top rung, rounded as
+// PeerTube rounds it (4 decimals); nil before it is published.
+func aspectRatio(v origin.Video) *float64 {
+	if len(v.Renditions) == 0 || v.Renditions[0].Height == 0 {
+		return nil
+	}
+	r := v.Renditions[0]
+	ratio := math.Round(float64(r.Width)/float64(r.Height)*1e4) / 1e4
+	return &ratio
 }
 
 type labelled struct {
@@ -130,6 +160,7 @@ func videoFilesJSON(v origin.Video, u layout.URLs, p2p bool) videoJSON {
 		UpdatedAt:          v.UpdatedAt,
 		EmbedPath:          u.Local(layout.EmbedPath(v.UUID)),
 		TrackerURLs:        trackerURLs(u, p2p),
+		AspectRatio:        aspectRatio(v),
 		Files:              webVideoFiles(v, u, p2p),
 		StreamingPlaylists: []streamingPlaylistJSON{},
 	}

@@ -111,6 +111,8 @@ func setDetails(j *videoJSON, d origin.Details, full bool) {
 	j.DescriptionPath = videoPrefix + j.UUID + "/description"
 	j.Tags, j.CommentsEnabled, j.DownloadEnabled, j.WaitTranscoding = &tags, &comments, &download, &wait
 	j.CommentsPolicy = &labelled{d.Comments(), commentPolicies[d.Comments()-1]}
+	blacklisted := false
+	j.Blacklisted, j.BlacklistedReason, j.InputFileUpdatedAt = &blacklisted, &jsonNull{}, &jsonNull{}
 }
 
 var commentPolicies = []string{"Enabled", "Disabled", "Requires approval"}
