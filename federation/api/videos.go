@@ -3,54 +3,43 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/peeredge/peeredge/origin"
 )
 
-// Paging limits, as PeerTube's: count defaults to 15 and is capped at 100.
-const (
-	defaultCount = 15
-	maxCount     = 100
-)
-
-// queryPage reads PeerTube's start and count paging parameters, or
-// answers 400.
-func queryPage(ctx *fasthttp.RequestCtx) (start, count int, ok bool) {
-	start, err := queryInt(ctx, "start", 0, 0, 1<<31-1)
-	if err == nil {
-		count, err = queryInt(ctx, "count", defaultCount, 0, maxCount)
+func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
+	q, ok := a.queryList(ctx)
+	if ok {
+		a.writeVideoList(ctx, q)
 	}
-	if err != nil {
-		writeProblem(ctx, http.StatusBadRequest, err.Error())
-		return 0, 0, false
-	}
-	return start, count, true
 }
 
-func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
-	start, count, ok := queryPage(ctx)
-	if !ok {
-		return
-	}
-	order, byViews, ok := viewSort(ctx)
-	if !ok {
-		return
-	}
-	var listed []origin.Listed
-	var total int
-	var err error
-	switch {
-	case byViews && a.cfg.Views == nil:
+// writeVideoList answers one page of the videos q keeps, in PeerTube's
+// {total, data} shape.
+func (a *API) writeVideoList(ctx *fasthttp.RequestCtx, q origin.ListQuery) {
+	byViews := q.Sort == origin.SortViews || q.Sort == origin.SortTrending
+	if byViews && a.cfg.Views == nil {
 		writeProblem(ctx, http.StatusBadRequest, "this node counts no views")
 		return
-	case byViews:
-		listed, total, err = a.cfg.Views.ListingByViews(ctx, order, start, count)
-	default:
-		listed, total, err = a.listing(ctx, start, count)
 	}
+	if a.cfg.Remote == nil { // without the remote index the list is the node's own videos
+		if q.Local != nil && !*q.Local {
+			writeJSON(ctx, http.StatusOK, struct {
+				Total int         `json:"total"`
+				Data  []videoJSON `json:"data"`
+			}{0, []videoJSON{}})
+			return
+		}
+		local := true
+		q.Local = &local
+	}
+	list := a.cfg.Videos.List
+	if a.cfg.Views != nil {
+		list = a.cfg.Views.List
+	}
+	listed, total, err := list(ctx, q)
 	if err != nil {
 		a.logger.Error("list videos", "err", err)
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
@@ -156,17 +145,4 @@ func (a *API) serverConfig(ctx *fasthttp.RequestCtx) {
 	cfg.Tracker.Enabled = a.cfg.P2P.P2PEnabled()
 	cfg.WebRTC.STUNServers = append([]string{}, a.cfg.STUNServers...)
 	writeJSON(ctx, http.StatusOK, cfg)
-}
-
-// queryInt reads an integer query parameter in [lo, ∞), capped at hi.
-func queryInt(ctx *fasthttp.RequestCtx, name string, def, lo, hi int) (int, error) {
-	s := ctx.QueryArgs().Peek(name)
-	if len(s) == 0 {
-		return def, nil
-	}
-	n, err := strconv.Atoi(string(s))
-	if err != nil || n < lo {
-		return 0, errors.New(name + " must be an integer ≥ " + strconv.Itoa(lo))
-	}
-	return min(n, hi), nil
 }
