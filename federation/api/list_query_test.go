@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/peeredge/peeredge/origin"
 )
 
@@ -189,4 +191,25 @@ func TestListWithoutRemoteIndex(t *testing.T) {
 	if code, body := env.get(t, "/api/v1/videos?sort=-views"); code != 400 {
 		t.Errorf("views sort without views: %d %s", code, body)
 	}
+}
+
+// FuzzQueryList: any query string is taken within PeerTube's limits or
+// refused with a 4xx, never a panic.
+func FuzzQueryList(f *testing.F) {
+	for _, s := range []string{"", "start=1&count=100", "sort=-name&isLocal=true", "tagsOneOf[]=a&tagsOneOf=b&search=x",
+		"privacyOneOf=1", "count=101", "sort=-", "isLocal=%00"} {
+		f.Add(s)
+	}
+	a := New(Config{})
+	f.Fuzz(func(t *testing.T, query string) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.SetRequestURI("/api/v1/videos?" + query)
+		q, ok := a.queryList(&ctx)
+		switch {
+		case ok && (q.Start < 0 || q.Count < 0 || q.Count > maxCount || len(q.Privacies) > 0):
+			t.Errorf("%q taken as %+v", query, q)
+		case !ok && (ctx.Response.StatusCode() < 400 || ctx.Response.StatusCode() >= 500):
+			t.Errorf("%q refused with %d", query, ctx.Response.StatusCode())
+		}
+	})
 }
