@@ -46,8 +46,7 @@ type ListQuery struct {
 	// Search keeps the videos whose name holds it, case-insensitively.
 	Search string
 	// TagsOneOf keeps the videos with one of these tags (compared
-	// case-insensitively). The index keeps no tags of remote videos, so
-	// it leaves them all out.
+	// case-insensitively).
 	TagsOneOf []string
 	// Channels, when not nil, keeps the local videos of these channels
 	// only (a video from before channels counts as channel 0's).
@@ -136,13 +135,13 @@ func (c *Catalog) list(ctx context.Context, q ListQuery, trending func(*badger.T
 				return err
 			}
 		}
-		if (q.Local == nil || !*q.Local) && q.Channels == nil && len(tags) == 0 && slices.Contains(privacies, PrivacyPublic) {
+		if (q.Local == nil || !*q.Local) && q.Channels == nil && slices.Contains(privacies, PrivacyPublic) {
 			err := eachKey(txn, prefixRemote, true, func(item *badger.Item) error {
 				rv, err := itemJSON[RemoteVideo](item)
 				if err != nil {
 					return err
 				}
-				if !keepName(rv.Name) {
+				if !keepName(rv.Name) || !hasOneTag(rv.Tags, tags) {
 					return nil
 				}
 				e := listEntry{id: rv.ID, remote: true, name: strings.ToLower(rv.Name), duration: float64(rv.Duration),

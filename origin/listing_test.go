@@ -28,7 +28,7 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 	d := create(Video{Name: "hidden cat", Duration: 1, ChannelID: 1, Details: Details{Tags: []string{"cats"}, Privacy: PrivacyUnlisted}})
 	e := create(Video{Name: "secret", Duration: 2, ChannelID: 2, Details: Details{Privacy: PrivacyPrivate}})
 	rv, err := c.UpsertRemoteVideo(ctx, RemoteVideo{APID: "https://pt.example/videos/watch/1", UUID: "9c9de5e8-0a1b-4d5e-8f00-112233445566",
-		Host: "pt.example", Name: "remote cat", Duration: 5, Published: t0, Updated: t0})
+		Host: "pt.example", Name: "remote cat", Duration: 5, Tags: []string{"Cats"}, Published: t0, Updated: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,8 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 		{"remote", ListQuery{Local: &no}, []int64{r}, 1},
 		{"search", ListQuery{Search: "CAT"}, []int64{cc, a, r}, 3},
 		{"search none", ListQuery{Search: "zebra"}, nil, 0},
-		{"one tag", ListQuery{TagsOneOf: []string{"CATS"}}, []int64{a}, 1},
+		{"one tag", ListQuery{TagsOneOf: []string{"CATS"}}, []int64{a, r}, 2},
+		{"one tag, local", ListQuery{TagsOneOf: []string{"cats"}, Local: &yes}, []int64{a}, 1},
 		{"tags one of", ListQuery{TagsOneOf: []string{"dogs", "fun"}}, []int64{b, a}, 2},
 		{"unlisted", ListQuery{Privacies: []Privacy{PrivacyUnlisted}}, []int64{d}, 1},
 		{"all privacies", ListQuery{Privacies: []Privacy{PrivacyPublic, PrivacyUnlisted, PrivacyPrivate}}, []int64{b, e, d, cc, a, r}, 6},

@@ -66,7 +66,7 @@ func TestListOptions(t *testing.T) {
 	}
 	if _, err := env.catalog.UpsertRemoteVideo(ctx, origin.RemoteVideo{APID: "https://pt.example/videos/watch/1",
 		UUID: "9c9de5e8-0a1b-4d5e-8f00-112233445566", Host: "pt.example", Name: "remote cat", Duration: 5,
-		Views: 3, Published: t0, Updated: t0}); err != nil {
+		Views: 3, Tags: []string{"cats"}, Published: t0, Updated: t0}); err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
@@ -100,7 +100,8 @@ func TestListOptions(t *testing.T) {
 		{"/api/v1/videos?isLocal=false", "", 200, 1, "remote cat"},
 		{"/api/v1/videos?search=CAT", "", 200, 3, "gamma cat,alpha cat,remote cat"},
 		{"/api/v1/videos?search=cat&isLocal=true&sort=name", "", 200, 2, "alpha cat,gamma cat"},
-		{"/api/v1/videos?tagsOneOf=cats", "", 200, 2, "gamma cat,alpha cat"},
+		{"/api/v1/videos?tagsOneOf=cats", "", 200, 3, "gamma cat,alpha cat,remote cat"},
+		{"/api/v1/videos?tagsOneOf=cats&isLocal=false", "", 200, 1, "remote cat"},
 		{"/api/v1/videos?tagsOneOf=dogs&tagsOneOf=fun", "", 200, 2, "Beta dog,alpha cat"},
 		{"/api/v1/videos?tagsOneOf[]=DOGS", "", 200, 1, "Beta dog"},
 		{"/api/v1/videos?privacyOneOf=2&privacyOneOf=3", testToken, 200, 2, "secret,hidden cat"},
@@ -143,6 +144,12 @@ func TestListOptions(t *testing.T) {
 		case total != tt.total || names != tt.names:
 			t.Errorf("%s: total %d %q, want %d %q", tt.path, total, names, tt.total, tt.names)
 		}
+	}
+	// A remote video shows the tags it is found by.
+	var remote struct{ Tags []string }
+	if code, body := env.get(t, "/api/v1/videos/9c9de5e8-0a1b-4d5e-8f00-112233445566"); code != 200 ||
+		json.Unmarshal(body, &remote) != nil || strings.Join(remote.Tags, ",") != "cats" {
+		t.Errorf("remote video: %d %s", code, body)
 	}
 }
 

@@ -51,7 +51,7 @@ func (a *API) writeVideoList(ctx *fasthttp.RequestCtx, q origin.ListQuery) {
 	for _, l := range listed {
 		if l.Remote != nil {
 			j := newRemoteVideoJSON(*l.Remote)
-			setDetails(&j, origin.Details{}, false)
+			setDetails(&j, origin.Details{Tags: l.Remote.Tags}, false)
 			data = append(data, j)
 			continue
 		}
@@ -104,10 +104,10 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 	if errors.Is(err, origin.ErrNotFound) && a.cfg.Remote != nil {
 		rv, rerr := a.cfg.Remote.RemoteVideo(ctx, ref)
 		if rerr == nil {
-			// The index keeps no details of remote videos: PeerTube's
-			// neutral values.
+			// The index keeps no details of remote videos but their
+			// tags: PeerTube's neutral values.
 			j := newRemoteVideoJSON(rv)
-			setDetails(&j, origin.Details{}, true)
+			setDetails(&j, origin.Details{Tags: rv.Tags}, true)
 			writeJSON(ctx, http.StatusOK, j)
 			return
 		}
