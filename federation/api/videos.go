@@ -9,6 +9,13 @@ import (
 	"github.com/peeredge/peeredge/origin"
 )
 
+// videoList is PeerTube's answer of a video list.
+type videoList struct {
+	Total int         `json:"total"`
+	Data  []videoJSON `json:"data"`
+}
+
+// listVideos answers GET /api/v1/videos with PeerTube's list options.
 func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 	q, ok := a.queryList(ctx)
 	if ok {
@@ -26,10 +33,7 @@ func (a *API) writeVideoList(ctx *fasthttp.RequestCtx, q origin.ListQuery) {
 	}
 	if a.cfg.Remote == nil { // without the remote index the list is the node's own videos
 		if q.Local != nil && !*q.Local {
-			writeJSON(ctx, http.StatusOK, struct {
-				Total int         `json:"total"`
-				Data  []videoJSON `json:"data"`
-			}{0, []videoJSON{}})
+			writeJSON(ctx, http.StatusOK, videoList{0, []videoJSON{}})
 			return
 		}
 		local := true
@@ -59,10 +63,7 @@ func (a *API) writeVideoList(ctx *fasthttp.RequestCtx, q origin.ListQuery) {
 		owners.fill(ctx, &j, l.Local.ChannelID)
 		data = append(data, j)
 	}
-	writeJSON(ctx, http.StatusOK, struct {
-		Total int         `json:"total"`
-		Data  []videoJSON `json:"data"`
-	}{total, data})
+	writeJSON(ctx, http.StatusOK, videoList{total, data})
 }
 
 // maySee says whether the caller may see v: anyone a public or unlisted
