@@ -21,13 +21,17 @@ const (
 
 // Comment policies, numbered as PeerTube's VideoCommentPolicy.
 const (
-	CommentsEnabled          = 1
-	CommentsDisabled         = 2
-	CommentsRequireApproval  = 3
-	maxCategory, maxLicence  = 18, 7 // PeerTube's VIDEO_CATEGORIES and VIDEO_LICENCES ids run from 1
-	maxTags                  = 5
-	minTagRunes, maxTagRunes = 2, 30
-	maxLanguageRunes         = 10
+	CommentsEnabled         = 1
+	CommentsDisabled        = 2
+	CommentsRequireApproval = 3
+	maxCategory, maxLicence = 18, 7 // PeerTube's VIDEO_CATEGORIES and VIDEO_LICENCES ids run from 1
+	maxLanguageRunes        = 10
+)
+
+// PeerTube's limits of a video's tags.
+const (
+	MaxTags                  = 5
+	MinTagRunes, MaxTagRunes = 2, 30
 )
 
 // Details are the PeerTube attributes of a video beyond its texts. Their
@@ -100,12 +104,12 @@ const invalidValue = "Invalid value"
 // Check validates d against PeerTube's limits and normalises it (tags
 // trimmed). It refuses with an *IntakeError wrapping an *InvalidField.
 func (d *Details) Check() error {
-	if len(d.Tags) > maxTags {
+	if len(d.Tags) > MaxTags {
 		return invalidField("tags", TagsMessage, d.Tags)
 	}
 	for i, t := range d.Tags {
 		t = strings.TrimSpace(t)
-		if n := utf8.RuneCountInString(t); n < minTagRunes || n > maxTagRunes || !utf8.ValidString(t) {
+		if n := utf8.RuneCountInString(t); n < MinTagRunes || n > MaxTagRunes || !utf8.ValidString(t) {
 			return invalidField("tags", TagsMessage, d.Tags)
 		}
 		d.Tags[i] = t

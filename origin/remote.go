@@ -30,8 +30,11 @@ type RemoteVideo struct {
 	Support     string `json:",omitempty"`
 	Duration    int64  // seconds
 	Views       int64  `json:",omitempty"` // the origin's count
-	Published   time.Time
-	Updated     time.Time
+	// Tags are the object's Hashtags (none for videos taken in before
+	// they were kept).
+	Tags      []string `json:",omitempty"`
+	Published time.Time
+	Updated   time.Time
 	// Thumbnail and Preview are the origin's image URLs; "" for none.
 	Thumbnail string `json:",omitempty"`
 	Preview   string `json:",omitempty"`

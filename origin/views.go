@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -180,108 +179,15 @@ func fillViews(txn *badger.Txn, v *Video) error {
 	return err
 }
 
-// ViewOrder is an order of ListingByViews.
-type ViewOrder struct {
-	// Trending orders by the views of the last TrendingDays days, else by
-	// total views.
-	Trending bool
-	// Ascending puts the least viewed first.
-	Ascending bool
-}
-
-// ListingByViews lists local and remote videos together by views (as
-// Listing does by age), ties oldest first as PeerTube breaks them (by
-// id). A remote video counts its origin's total, and no trending views:
-// the node does not learn a remote video's views per day.
-func (v *Views) ListingByViews(ctx context.Context, order ViewOrder, start, count int) ([]Listed, int, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, 0, err
-	}
-	start = max(start, 0)
-	type ranked struct {
-		id     int64
-		remote bool
-		score  int64
-	}
-	var out []Listed
-	var total int
-	err := v.c.db.View(func(txn *badger.Txn) error {
-		scores, err := v.scores(txn, order.Trending)
-		if err != nil {
-			return err
-		}
-		var all []ranked
-		// Unlisted and private videos are left out, as from every list.
-		err = eachKey(txn, prefixVideo, true, func(item *badger.Item) error {
-			lv, err := itemJSON[Video](item)
-			if err != nil {
-				return err
-			}
-			if lv.Listed() {
-				all = append(all, ranked{id: lv.ID, score: scores[lv.ID]})
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		err = eachKey(txn, prefixRemote, !order.Trending, func(item *badger.Item) error {
-			r := ranked{id: keyID(item.Key()), remote: true}
-			if !order.Trending {
-				rv, err := itemJSON[RemoteVideo](item)
-				if err != nil {
-					return err
-				}
-				r.score = rv.Views
-			}
-			all = append(all, r)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		total = len(all)
-		sort.Slice(all, func(i, j int) bool {
-			a, b := all[i], all[j]
-			if a.score != b.score {
-				return (a.score > b.score) != order.Ascending
-			}
-			return a.id < b.id
-		})
-		if start >= total || count <= 0 {
-			return nil
-		}
-		for _, r := range all[start:min(total, start+count)] {
-			if r.remote {
-				rv, err := getJSON[RemoteVideo](txn, idKey(prefixRemote, r.id))
-				if err != nil {
-					return err
-				}
-				out = append(out, Listed{Remote: &rv})
-				continue
-			}
-			lv, err := getVideo(txn, r.id)
-			if err != nil {
-				return err
-			}
-			if err := fillViews(txn, &lv); err != nil {
-				return err
-			}
-			out = append(out, Listed{Local: &lv})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("list videos by views: %w", err)
-	}
-	return out, total, nil
-}
-
-// scores reads local videos' total views, or their views of the trending
-// window.
-func (v *Views) scores(txn *badger.Txn, trending bool) (map[int64]int64, error) {
+// totalViews reads local videos' total views.
+func totalViews(txn *badger.Txn) (map[int64]int64, error) {
 	scores := make(map[int64]int64)
-	add := func(item *badger.Item) error {
+	return scores, eachKey(txn, prefixViews, true, addScore(scores))
+}
+
+// addScore adds a view counter's item to scores.
+func addScore(scores map[int64]int64) func(*badger.Item) error {
+	return func(item *badger.Item) error {
 		return item.Value(func(b []byte) error {
 			if len(b) != 8 {
 				return fmt.Errorf("corrupt view count %q", item.Key())
@@ -290,9 +196,12 @@ func (v *Views) scores(txn *badger.Txn, trending bool) (map[int64]int64, error) 
 			return nil
 		})
 	}
-	if !trending {
-		return scores, eachKey(txn, prefixViews, true, add)
-	}
+}
+
+// trendingViews reads local videos' views of the trending window.
+func (v *Views) trendingViews(txn *badger.Txn) (map[int64]int64, error) {
+	scores := make(map[int64]int64)
+	add := addScore(scores)
 	oldest := dayOf(v.cfg.Now()) - uint32(v.cfg.TrendingDays-1)
 	from := string(binary.BigEndian.AppendUint32([]byte(prefixViewsDay), oldest))
 	return scores, eachKey(txn, prefixViewsDay, true, func(item *badger.Item) error {

@@ -21,6 +21,11 @@ func listedIDs(t *testing.T, l []Listed) []int64 {
 	return ids
 }
 
+func withPage(q ListQuery, start, count int) ListQuery {
+	q.Start, q.Count = start, count
+	return q
+}
+
 func TestViewsCountTrendAndSurviveReopen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -68,17 +73,17 @@ func TestViewsCountTrendAndSurviveReopen(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		order ViewOrder
+		query ListQuery
 		want  []int64
 	}{
-		{"-views", ViewOrder{}, []int64{vids[0].ID, rv.ID, vids[1].ID, vids[2].ID}},
-		{"views", ViewOrder{Ascending: true}, []int64{vids[2].ID, vids[1].ID, rv.ID, vids[0].ID}},
+		{"-views", ListQuery{Sort: SortViews}, []int64{vids[0].ID, rv.ID, vids[1].ID, vids[2].ID}},
+		{"views", ListQuery{Sort: SortViews, Ascending: true}, []int64{vids[2].ID, vids[1].ID, rv.ID, vids[0].ID}},
 		// The old favourite's views are out of the window; the remote
 		// video has no trending views.
-		{"-trending", ViewOrder{Trending: true}, []int64{vids[1].ID, vids[0].ID, vids[2].ID, rv.ID}},
+		{"-trending", ListQuery{Sort: SortTrending}, []int64{vids[1].ID, vids[0].ID, vids[2].ID, rv.ID}},
 	}
 	for _, tt := range tests {
-		list, total, err := views.ListingByViews(ctx, tt.order, 0, 10)
+		list, total, err := views.List(ctx, withPage(tt.query, 0, 10))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +91,7 @@ func TestViewsCountTrendAndSurviveReopen(t *testing.T) {
 			t.Errorf("%s: got %v (total %d), want %v", tt.name, got, total, tt.want)
 		}
 	}
-	if list, total, _ := views.ListingByViews(ctx, ViewOrder{}, 1, 2); total != 4 || !equalIDs(listedIDs(t, list), []int64{rv.ID, vids[1].ID}) {
+	if list, total, _ := views.List(ctx, ListQuery{Sort: SortViews, Start: 1, Count: 2}); total != 4 || !equalIDs(listedIDs(t, list), []int64{rv.ID, vids[1].ID}) {
 		t.Errorf("paged: %v (total %d)", listedIDs(t, list), total)
 	}
 
@@ -126,7 +131,7 @@ func TestViewsCountTrendAndSurviveReopen(t *testing.T) {
 	if err := views.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if list, total, _ := views.ListingByViews(ctx, ViewOrder{}, 0, 10); total != 3 || !equalIDs(listedIDs(t, list), []int64{rv.ID, vids[1].ID, vids[2].ID}) {
+	if list, total, _ := views.List(ctx, ListQuery{Sort: SortViews, Count: 10}); total != 3 || !equalIDs(listedIDs(t, list), []int64{rv.ID, vids[1].ID, vids[2].ID}) {
 		t.Errorf("after delete: %v (total %d)", listedIDs(t, list), total)
 	}
 }

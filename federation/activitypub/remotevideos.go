@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/peeredge/peeredge/origin"
 )
@@ -194,6 +195,7 @@ func (r *RemoteVideoIndex) remoteVideo(ctx context.Context, v *Video) (origin.Re
 		Support:        truncateRunes(v.Support, maxSupport),
 		Duration:       seconds,
 		Views:          v.Views,
+		Tags:           hashtags(v.Tag),
 		Published:      published.UTC(),
 		Updated:        updated.UTC(),
 		Master:         hls.Href,
@@ -226,6 +228,23 @@ func (r *RemoteVideoIndex) remoteVideo(ctx context.Context, v *Video) (origin.Re
 		return origin.RemoteVideo{}, fmt.Errorf("%w: Video attributed to no account or channel", ErrInvalid)
 	}
 	return rv, nil
+}
+
+// hashtags are the names of a Video's Hashtags within PeerTube's limits
+// of tags (what is beyond them is dropped, not refused: the video stands
+// without it).
+func hashtags(tags []Hashtag) []string {
+	var out []string
+	for _, t := range tags {
+		name := strings.TrimSpace(t.Name)
+		if n := utf8.RuneCountInString(name); t.Type != "Hashtag" || n < origin.MinTagRunes || n > origin.MaxTagRunes {
+			continue
+		}
+		if out = append(out, name); len(out) == origin.MaxTags {
+			break
+		}
+	}
+	return out
 }
 
 // images picks the thumbnail (the narrowest icon) and the preview (the

@@ -18,7 +18,9 @@ import (
 // Videos reads the catalogue.
 type Videos interface {
 	Video(ctx context.Context, ref string) (origin.Video, error)
-	ListedVideos(ctx context.Context, start, count int) ([]origin.Video, int, error) // public ones only
+	// List lists local and remote videos with PeerTube's list options
+	// (all sorts but trending).
+	List(ctx context.Context, q origin.ListQuery) ([]origin.Listed, int, error)
 }
 
 // Uploads takes video files in (origin.Intake): Room says whether a file

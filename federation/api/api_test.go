@@ -39,7 +39,8 @@ func TestListPaging(t *testing.T) {
 		{"?count=2", 200, "ve vd"},
 		{"?start=3&count=10", 200, "vb va"},
 		{"?start=9", 200, ""},
-		{"?count=1000", 200, "ve vd vc vb va"}, // capped, not refused
+		{"?count=100", 200, "ve vd vc vb va"},
+		{"?count=101", 400, ""}, // PeerTube refuses more than 100
 		{"?count=0", 200, ""},
 		{"?start=-1", 400, ""},
 		{"?count=x", 400, ""},

@@ -42,6 +42,7 @@ type testEnv struct {
 	queue   *origin.Queue
 	p2p     *testSwitch
 	api     *API
+	views   *origin.Views // with envOptions.views
 }
 
 type envOptions struct {
@@ -55,6 +56,8 @@ type envOptions struct {
 	tokenTTL    origin.TokenTTL
 	loginLimit  RateLimit
 	server      ServerInfo
+	remote      bool // the catalogue's remote index is the API's Remote
+	views       bool // count views (env.views) and sort by them
 }
 
 func newTestEnv(t testing.TB, o envOptions) *testEnv {
@@ -90,9 +93,17 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	env := &testEnv{catalog: catalog, store: store, queue: queue, p2p: new(testSwitch)}
 	env.p2p.on.Store(true)
-	env.api = New(Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload,
+	cfg := Config{Videos: catalog, Uploads: intake, Tokens: catalog, P2P: env.p2p, Swarm: o.swarm, URLs: u, MaxUploadSize: o.maxUpload,
 		STUNServers: o.stun, Contacts: catalog, ContactMail: o.contactMail, ClientAddrs: o.clientAddrs, Logger: logger,
-		Accounts: catalog, TokenTTL: o.tokenTTL, LoginLimit: o.loginLimit, Server: o.server})
+		Accounts: catalog, TokenTTL: o.tokenTTL, LoginLimit: o.loginLimit, Server: o.server}
+	if o.remote {
+		cfg.Remote = catalog
+	}
+	if o.views {
+		env.views = origin.NewViews(catalog, origin.ViewsConfig{Logger: logger})
+		cfg.Views = env.views
+	}
+	env.api = New(cfg)
 	env.base = edgetest.Serve(t, edge.Config{
 		MediaDir:    store.Disk().MediaDir(),
 		Mounts:      []edge.Mount{{Path: layout.APIPrefix, Handler: env.api.Handler}},

@@ -9,26 +9,15 @@ import (
 )
 
 // RemoteVideos is the index of followed instances' videos
-// (origin.Catalog): lookups, and the list of local and remote videos
-// together.
+// (origin.Catalog): its lookups (its videos are listed by Videos.List);
+// without it lists are of local videos only.
 type RemoteVideos interface {
 	RemoteVideo(ctx context.Context, ref string) (origin.RemoteVideo, error)
-	Listing(ctx context.Context, start, count int) ([]origin.Listed, int, error)
 }
 
 // actorSummaryJSON is PeerTube's AccountSummary and VideoChannelSummary,
 // the account and channel of a video.
 type actorSummaryJSON = accountSummaryJSON
-
-// listing is the video list: local and remote videos when the node keeps
-// remote ones, else the local ones.
-func (a *API) listing(ctx context.Context, start, count int) ([]origin.Listed, int, error) {
-	if a.cfg.Remote != nil {
-		return a.cfg.Remote.Listing(ctx, start, count)
-	}
-	videos, total, err := a.cfg.Videos.ListedVideos(ctx, start, count)
-	return origin.LocalListing(videos), total, err
-}
 
 // newRemoteVideoJSON renders a followed instance's video: its files stay
 // on the origin, and so do its images, whose absolute URLs stand in

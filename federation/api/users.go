@@ -39,6 +39,16 @@ func (a *API) routeAccounts(ctx *fasthttp.RequestCtx, path string) bool {
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.getChannel(ctx, path[len(channelsPath)+1:])
 		}
+	case strings.HasPrefix(path, channelsPath+"/") && strings.HasSuffix(path, videosSuffix) &&
+		strings.Count(path[len(channelsPath)+1:], "/") == 1 && len(path) > len(channelsPath)+len(videosSuffix)+1:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.channelVideos(ctx, strings.TrimSuffix(path[len(channelsPath)+1:], videosSuffix))
+		}
+	case strings.HasPrefix(path, accountsPath+"/") && strings.HasSuffix(path, videosSuffix) &&
+		strings.Count(path[len(accountsPath)+1:], "/") == 1 && len(path) > len(accountsPath)+len(videosSuffix)+1:
+		if a.method(ctx, allowRead, isRead(ctx)) {
+			a.accountVideos(ctx, strings.TrimSuffix(path[len(accountsPath)+1:], videosSuffix))
+		}
 	case strings.HasPrefix(path, accountsPath+"/") && !strings.Contains(path[len(accountsPath)+1:], "/"):
 		if a.method(ctx, allowRead, isRead(ctx)) {
 			a.getAccount(ctx, path[len(accountsPath)+1:])

@@ -3,54 +3,47 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/peeredge/peeredge/origin"
 )
 
-// Paging limits, as PeerTube's: count defaults to 15 and is capped at 100.
-const (
-	defaultCount = 15
-	maxCount     = 100
-)
-
-// queryPage reads PeerTube's start and count paging parameters, or
-// answers 400.
-func queryPage(ctx *fasthttp.RequestCtx) (start, count int, ok bool) {
-	start, err := queryInt(ctx, "start", 0, 0, 1<<31-1)
-	if err == nil {
-		count, err = queryInt(ctx, "count", defaultCount, 0, maxCount)
-	}
-	if err != nil {
-		writeProblem(ctx, http.StatusBadRequest, err.Error())
-		return 0, 0, false
-	}
-	return start, count, true
+// videoList is PeerTube's answer of a video list.
+type videoList struct {
+	Total int         `json:"total"`
+	Data  []videoJSON `json:"data"`
 }
 
+// listVideos answers GET /api/v1/videos with PeerTube's list options.
 func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
-	start, count, ok := queryPage(ctx)
-	if !ok {
-		return
+	q, ok := a.queryList(ctx)
+	if ok {
+		a.writeVideoList(ctx, q)
 	}
-	order, byViews, ok := viewSort(ctx)
-	if !ok {
-		return
-	}
-	var listed []origin.Listed
-	var total int
-	var err error
-	switch {
-	case byViews && a.cfg.Views == nil:
+}
+
+// writeVideoList answers one page of the videos q keeps, in PeerTube's
+// {total, data} shape.
+func (a *API) writeVideoList(ctx *fasthttp.RequestCtx, q origin.ListQuery) {
+	byViews := q.Sort == origin.SortViews || q.Sort == origin.SortTrending
+	if byViews && a.cfg.Views == nil {
 		writeProblem(ctx, http.StatusBadRequest, "this node counts no views")
 		return
-	case byViews:
-		listed, total, err = a.cfg.Views.ListingByViews(ctx, order, start, count)
-	default:
-		listed, total, err = a.listing(ctx, start, count)
 	}
+	if a.cfg.Remote == nil { // without the remote index the list is the node's own videos
+		if q.Local != nil && !*q.Local {
+			writeJSON(ctx, http.StatusOK, videoList{0, []videoJSON{}})
+			return
+		}
+		local := true
+		q.Local = &local
+	}
+	list := a.cfg.Videos.List
+	if a.cfg.Views != nil {
+		list = a.cfg.Views.List
+	}
+	listed, total, err := list(ctx, q)
 	if err != nil {
 		a.logger.Error("list videos", "err", err)
 		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
@@ -62,7 +55,7 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 	for _, l := range listed {
 		if l.Remote != nil {
 			j := newRemoteVideoJSON(*l.Remote)
-			setDetails(&j, origin.Details{}, false)
+			setDetails(&j, origin.Details{Tags: l.Remote.Tags}, false)
 			data = append(data, j)
 			continue
 		}
@@ -70,10 +63,7 @@ func (a *API) listVideos(ctx *fasthttp.RequestCtx) {
 		owners.fill(ctx, &j, l.Local.ChannelID)
 		data = append(data, j)
 	}
-	writeJSON(ctx, http.StatusOK, struct {
-		Total int         `json:"total"`
-		Data  []videoJSON `json:"data"`
-	}{total, data})
+	writeJSON(ctx, http.StatusOK, videoList{total, data})
 }
 
 // maySee says whether the caller may see v: anyone a public or unlisted
@@ -115,10 +105,10 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 	if errors.Is(err, origin.ErrNotFound) && a.cfg.Remote != nil {
 		rv, rerr := a.cfg.Remote.RemoteVideo(ctx, ref)
 		if rerr == nil {
-			// The index keeps no details of remote videos: PeerTube's
-			// neutral values.
+			// The index keeps no details of remote videos but their
+			// tags: PeerTube's neutral values.
 			j := newRemoteVideoJSON(rv)
-			setDetails(&j, origin.Details{}, true)
+			setDetails(&j, origin.Details{Tags: rv.Tags}, true)
 			writeJSON(ctx, http.StatusOK, j)
 			return
 		}
@@ -139,17 +129,4 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 		a.ownerCache().fill(ctx, &j, v.ChannelID)
 		writeJSON(ctx, http.StatusOK, j)
 	}
-}
-
-// queryInt reads an integer query parameter in [lo, ∞), capped at hi.
-func queryInt(ctx *fasthttp.RequestCtx, name string, def, lo, hi int) (int, error) {
-	s := ctx.QueryArgs().Peek(name)
-	if len(s) == 0 {
-		return def, nil
-	}
-	n, err := strconv.Atoi(string(s))
-	if err != nil || n < lo {
-		return 0, errors.New(name + " must be an integer ≥ " + strconv.Itoa(lo))
-	}
-	return min(n, hi), nil
 }

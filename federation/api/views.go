@@ -19,11 +19,11 @@ import (
 	"github.com/peeredge/peeredge/swarm/tracker"
 )
 
-// VideoViews counts local videos' views and lists videos by them
-// (origin.Views).
+// VideoViews counts local videos' views, and lists videos with every
+// sort, by views and trending included (origin.Views).
 type VideoViews interface {
 	AddView(id int64)
-	ListingByViews(ctx context.Context, order origin.ViewOrder, start, count int) ([]origin.Listed, int, error)
+	List(ctx context.Context, q origin.ListQuery) ([]origin.Listed, int, error)
 }
 
 // DefaultViewLifetime is how long one client's view of a video keeps it
@@ -172,18 +172,4 @@ func (a *API) addView(ctx *fasthttp.RequestCtx, ref string) {
 		}
 	}
 	ctx.SetStatusCode(http.StatusNoContent)
-}
-
-// viewSort reads a video list's sort: by views or trending (true), the
-// default newest first (false), or 400 for a sort the node cannot do.
-func viewSort(ctx *fasthttp.RequestCtx) (origin.ViewOrder, bool, bool) {
-	s := string(ctx.QueryArgs().Peek("sort"))
-	switch s {
-	case "", "-createdAt", "-publishedAt":
-		return origin.ViewOrder{}, false, true
-	case "-views", "views", "-trending", "trending":
-		return origin.ViewOrder{Trending: s == "trending" || s == "-trending", Ascending: s[0] != '-'}, true, true
-	}
-	writeProblem(ctx, http.StatusBadRequest, "sort "+strconv.Quote(s)+" is not supported")
-	return origin.ViewOrder{}, false, false
 }
