@@ -81,6 +81,21 @@ func (a *API) maySee(ctx *fasthttp.RequestCtx, v origin.Video) bool {
 // PeerTube: the whole Markdown source.
 func (a *API) videoDescription(ctx *fasthttp.RequestCtx, ref string) {
 	v, err := a.cfg.Videos.Video(ctx, ref)
+	if !a.visible(ctx, ref, v, err) {
+		return
+	}
+	var d *string
+	if v.Description != "" {
+		d = &v.Description
+	}
+	writeJSON(ctx, http.StatusOK, struct {
+		Description *string `json:"description"`
+	}{d})
+}
+
+// visible answers 404, 500 or 403 (a private video, to others than its
+// owners) for the local video looked up as ref, or says it may be shown.
+func (a *API) visible(ctx *fasthttp.RequestCtx, ref string, v origin.Video, err error) bool {
 	switch {
 	case errors.Is(err, origin.ErrNotFound):
 		writeProblem(ctx, http.StatusNotFound, "video not found")
@@ -90,14 +105,9 @@ func (a *API) videoDescription(ctx *fasthttp.RequestCtx, ref string) {
 	case !a.maySee(ctx, v):
 		writeProblem(ctx, http.StatusForbidden, "Cannot fetch information of private/internal/blocked video")
 	default:
-		var d *string
-		if v.Description != "" {
-			d = &v.Description
-		}
-		writeJSON(ctx, http.StatusOK, struct {
-			Description *string `json:"description"`
-		}{d})
+		return true
 	}
+	return false
 }
 
 func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
@@ -116,17 +126,10 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 			err = rerr
 		}
 	}
-	switch {
-	case errors.Is(err, origin.ErrNotFound):
-		writeProblem(ctx, http.StatusNotFound, "video not found")
-	case err != nil:
-		a.logger.Error("get video", "ref", ref, "err", err)
-		writeProblem(ctx, http.StatusInternalServerError, "catalogue unavailable")
-	case !a.maySee(ctx, v):
-		writeProblem(ctx, http.StatusForbidden, "Cannot fetch information of private/internal/blocked video")
-	default:
-		j := newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled())
-		a.ownerCache().fill(ctx, &j, v.ChannelID)
-		writeJSON(ctx, http.StatusOK, j)
+	if !a.visible(ctx, ref, v, err) {
+		return
 	}
+	j := newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled())
+	a.ownerCache().fill(ctx, &j, v.ChannelID)
+	writeJSON(ctx, http.StatusOK, j)
 }
