@@ -107,13 +107,37 @@ func (a *API) ownerCache() *ownerCache {
 	return &ownerCache{a: a, channels: map[int64]*origin.Channel{}, users: map[int64]*origin.User{}}
 }
 
-// fill sets a local video's account and channel: the channel it was
-// uploaded to (root's for videos from before channels). Without
+// fill sets a local video's account and channel summaries: the channel
+// it was uploaded to (root's for videos from before channels). Without
 // accounts, or when they cannot be read, they stay out.
 func (o *ownerCache) fill(ctx context.Context, j *videoJSON, channelID int64) {
+	ch, user := o.owners(ctx, channelID)
+	if user == nil {
+		return
+	}
+	account := o.a.accountSummary(*user)
+	u := o.a.cfg.URLs
+	j.Account = &account
+	j.Channel = &actorSummaryJSON{ID: ch.ID, Name: ch.Name, DisplayName: ch.DisplayName, URL: u.Channel(ch.Name), Host: u.Host(), Avatars: []string{}}
+}
+
+// fillFull sets a local video's account and channel as the full objects
+// of its own answer.
+func (o *ownerCache) fillFull(ctx context.Context, j *videoJSON, channelID int64, counts followerCounts) {
+	ch, user := o.owners(ctx, channelID)
+	if user == nil {
+		return
+	}
+	account, channel := o.a.account(*user, counts), o.a.channel(*ch, *user, counts)
+	j.Account, j.Channel = &account, &channel
+}
+
+// owners reads (once per cache) the channel channelID and its account;
+// nil when there are no accounts or they cannot be read.
+func (o *ownerCache) owners(ctx context.Context, channelID int64) (*origin.Channel, *origin.User) {
 	accounts := o.a.cfg.Accounts
 	if accounts == nil {
-		return
+		return nil, nil
 	}
 	ch, ok := o.channels[channelID]
 	if !ok {
@@ -129,7 +153,7 @@ func (o *ownerCache) fill(ctx context.Context, j *videoJSON, channelID int64) {
 		o.channels[channelID] = ch
 	}
 	if ch == nil {
-		return
+		return nil, nil
 	}
 	user, ok := o.users[ch.AccountID]
 	if !ok {
@@ -141,10 +165,7 @@ func (o *ownerCache) fill(ctx context.Context, j *videoJSON, channelID int64) {
 		o.users[ch.AccountID] = user
 	}
 	if user == nil {
-		return
+		return nil, nil
 	}
-	account := o.a.accountSummary(*user)
-	u := o.a.cfg.URLs
-	j.Account = &account
-	j.Channel = &actorSummaryJSON{ID: ch.ID, Name: ch.Name, DisplayName: ch.DisplayName, URL: u.Channel(ch.Name), Host: u.Host(), Avatars: []string{}}
+	return ch, user
 }

@@ -16,14 +16,17 @@ const streamingPlaylistHLS = 1
 // plus transcodingProgress/stateReason, which PeerTube lacks and players may
 // ignore.
 type videoJSON struct {
-	ID                  int64                   `json:"id"`
-	UUID                string                  `json:"uuid"`
-	ShortUUID           string                  `json:"shortUUID"`
-	Name                string                  `json:"name"`
-	URL                 string                  `json:"url"` // its ActivityPub id
-	IsLocal             bool                    `json:"isLocal"`
-	Account             *actorSummaryJSON       `json:"account,omitempty"`
-	Channel             *actorSummaryJSON       `json:"channel,omitempty"`
+	ID        int64  `json:"id"`
+	UUID      string `json:"uuid"`
+	ShortUUID string `json:"shortUUID"`
+	Name      string `json:"name"`
+	URL       string `json:"url"` // its ActivityPub id
+	IsLocal   bool   `json:"isLocal"`
+	// Account and Channel are summaries (*actorSummaryJSON) in lists and
+	// the full objects (*accountJSON, *channelJSON) in a local video's
+	// own answer, as PeerTube gives them.
+	Account             any                     `json:"account,omitempty"`
+	Channel             any                     `json:"channel,omitempty"`
 	Description         string                  `json:"description"`
 	Support             string                  `json:"support"`
 	Duration            int64                   `json:"duration"`

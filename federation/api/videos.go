@@ -130,6 +130,10 @@ func (a *API) getVideo(ctx *fasthttp.RequestCtx, ref string) {
 		return
 	}
 	j := newVideoJSON(v, a.cfg.URLs, a.cfg.P2P.P2PEnabled())
-	a.ownerCache().fill(ctx, &j, v.ChannelID)
+	counts, err := a.followerCounts(ctx)
+	if err != nil { // the counts are the least of the answer
+		a.logger.Warn("follower counts of a video's owners", "err", err)
+	}
+	a.ownerCache().fillFull(ctx, &j, v.ChannelID, counts)
 	writeJSON(ctx, http.StatusOK, j)
 }

@@ -42,7 +42,7 @@ type parityEndpoint struct {
 }
 
 var parityEndpoints = []parityEndpoint{
-	{"GET /api/v1/videos/{id}", "video.json", func(id string) string { return "/api/v1/videos/" + id }, 78},
+	{"GET /api/v1/videos/{id}", "video.json", func(id string) string { return "/api/v1/videos/" + id }, 100},
 	{"GET /api/v1/videos", "videos.json", func(string) string { return "/api/v1/videos" }, 100},
 	{"GET /api/v1/config", "config.json", func(string) string { return "/api/v1/config" }, 97},
 	{"GET /api/v1/accounts/{name}", "account.json", func(string) string { return "/api/v1/accounts/" + origin.AdminUsername }, 100},
