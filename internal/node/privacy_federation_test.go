@@ -10,8 +10,8 @@ import (
 )
 
 // TestPrivacyFederation: a follower lists a public video; made private,
-// the video's object answers 404, the outbox leaves it out and the
-// follower drops it; made unlisted, its object is served to whoever has
+// the video's object answers 404, the outbox and NodeInfo's count leave
+// it out and the follower drops it; made unlisted, its object is served to whoever has
 // its URL, addressed to no one, and the follower still does not list it;
 // made public again, the follower lists it again.
 func TestPrivacyFederation(t *testing.T) {
@@ -43,8 +43,22 @@ func TestPrivacyFederation(t *testing.T) {
 		return len(page.OrderedItems)
 	}
 
+	// NodeInfo counts what other instances can see.
+	localPosts := func() int {
+		t.Helper()
+		var doc struct{ Usage struct{ LocalPosts int } }
+		getJSON(t, a.base+"/nodeinfo/2.0.json", &doc)
+		return doc.Usage.LocalPosts
+	}
+	if n := localPosts(); n != 1 {
+		t.Errorf("NodeInfo counts %d local posts with one public video", n)
+	}
+
 	setPrivacy(3) // private
 	waitFor(t, func() bool { return !listed() })
+	if n := localPosts(); n != 0 {
+		t.Errorf("NodeInfo counts %d local posts with the only video private", n)
+	}
 	if resp, body := a.request(t, http.MethodGet, "/videos/watch/"+v.UUID, "", nil, ap); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a private video's object: %s %s", resp.Status, body)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/peeredge/peeredge/edge"
 	"github.com/peeredge/peeredge/federation/activitypub"
 	"github.com/peeredge/peeredge/internal/layout"
+	"github.com/peeredge/peeredge/origin"
 	"github.com/peeredge/peeredge/web"
 )
 
@@ -44,9 +45,18 @@ func (n *Node) webMounts(sw *nodeSwarm) ([]edge.Mount, error) {
 	ni := &activitypub.NodeInfo{
 		Name:    "peeredge",
 		Version: Version(),
+		// localPosts counts what other instances can see of the node:
+		// its published public videos, not those transcoding, failed,
+		// unlisted or private.
 		LocalVideos: func(ctx context.Context) (int, error) {
-			_, total, err := n.catalog.Videos(ctx, 0, 1)
-			return total, err
+			shown := 0
+			err := n.catalog.EachVideo(ctx, func(v origin.Video) error {
+				if v.State == origin.StatePublished && v.Listed() {
+					shown++
+				}
+				return nil
+			})
+			return shown, err
 		},
 		Users:  1,
 		URLs:   n.urls,
