@@ -3,6 +3,7 @@ package activitypub
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -103,6 +104,27 @@ func (q *DeliveryQueue) backoff(attempts int, retryAfter time.Duration) time.Dur
 	return min(max(d, retryAfter), q.cfg.RetryCap)
 }
 
+// ContentTypeActivity is the Content-Type of a delivered activity.
+const ContentTypeActivity = "application/activity+json"
+
+// signedPost is the request that delivers d: its body POSTed to its
+// inbox, signed with key at now as PeerTube signs.
+func signedPost(ctx context.Context, d Delivery, key *rsa.PrivateKey, now time.Time, userAgent string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Inbox, bytes.NewReader(d.Body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", ContentTypeActivity)
+	req.Header.Set("Accept", AcceptHeader)
+	if userAgent != "" {
+		req.Header.Set("User-Agent", userAgent)
+	}
+	if err := Sign(req, d.Body, d.KeyID, key, now); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
 // send POSTs d once and tells how it went, with the Retry-After asked
 // for and a reason for the log.
 func (q *DeliveryQueue) send(ctx context.Context, d Delivery) (verdict, time.Duration, string) {
@@ -114,16 +136,8 @@ func (q *DeliveryQueue) send(ctx context.Context, d Delivery) (verdict, time.Dur
 	}
 	ctx, cancel := context.WithTimeout(ctx, q.cfg.SendTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Inbox, bytes.NewReader(d.Body))
+	req, err := signedPost(ctx, d, key, q.cfg.Now(), q.cfg.UserAgent)
 	if err != nil {
-		return refused, 0, err.Error()
-	}
-	req.Header.Set("Content-Type", "application/activity+json")
-	req.Header.Set("Accept", AcceptHeader)
-	if q.cfg.UserAgent != "" {
-		req.Header.Set("User-Agent", q.cfg.UserAgent)
-	}
-	if err := Sign(req, d.Body, d.KeyID, key, q.cfg.Now()); err != nil {
 		return refused, 0, err.Error()
 	}
 	resp, err := q.client.Do(req)
