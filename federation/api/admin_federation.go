@@ -42,20 +42,22 @@ func (a *API) adminFederation(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, http.StatusOK, rep)
 }
 
-func (a *API) countFollows(ctx context.Context, rep *federationReport) error {
-	followers, err := a.cfg.Follows.Followers(ctx, "")
-	if err != nil {
+func (a *API) countFollows(ctx context.Context, rep *federationReport) (err error) {
+	if rep.Followers, err = byState(a.cfg.Follows.Followers(ctx, "")); err != nil {
 		return err
 	}
-	for _, r := range followers {
-		rep.Followers[string(r.State)]++
-	}
-	following, err := a.cfg.Follows.Following(ctx)
+	rep.Following, err = byState(a.cfg.Follows.Following(ctx))
+	return err
+}
+
+// byState counts follow records by state.
+func byState(rs []activitypub.FollowRecord, err error) (map[string]int, error) {
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, r := range following {
-		rep.Following[string(r.State)]++
+	n := map[string]int{}
+	for _, r := range rs {
+		n[string(r.State)]++
 	}
-	return nil
+	return n, nil
 }

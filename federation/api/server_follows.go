@@ -167,24 +167,15 @@ func (a *API) listFollows(ctx *fasthttp.RequestCtx, followers bool) {
 // acceptedFollows counts the accepted followers of the instance actor
 // inst and the accepted followings.
 func (a *API) acceptedFollows(ctx context.Context, inst string) (followers, following int, err error) {
-	rs, err := a.cfg.Follows.Followers(ctx, inst)
+	counts, err := a.followerCounts(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, r := range rs {
-		if r.State == activitypub.StateAccepted {
-			followers++
-		}
-	}
-	if rs, err = a.cfg.Follows.Following(ctx); err != nil {
+	states, err := byState(a.cfg.Follows.Following(ctx))
+	if err != nil {
 		return 0, 0, err
 	}
-	for _, r := range rs {
-		if r.State == activitypub.StateAccepted {
-			following++
-		}
-	}
-	return followers, following, nil
+	return counts[inst], states[string(activitypub.StateAccepted)], nil
 }
 
 // pageArgs reads start (default 0) and count (default 15, at most 100),
